@@ -1,0 +1,2 @@
+global using PgVideoChat.Hosting;
+global using PgVideoChat.Hosting.ApplicationModel;

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using PgVideoChat.Hosting;
+using PgVideoChat.Hosting.Orchestration;
+using PgVideoChat.Hosting.Testing;
+
+namespace PgVideoChat.AppHost.Tests;
+
+/// <summary>The AppHost's own app model, started through the test entry point as Aspire.Hosting.Testing would.</summary>
+public sealed class AppModelTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    private static readonly string[] AllResources = ["postgres", "videochat", "relay", "webclient"];
+
+    [Fact]
+    public async Task The_app_model_comes_up_healthy_with_logical_wal_and_goes_away_cleanly()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(cts.Token);
+        builder.Options.DisableDashboard = false;
+        var app = await builder.BuildAsync(cts.Token);
+        int[] pids;
+        string dataDirectory;
+        Uri[] urls;
+        await using (app)
+        {
+            await app.StartAsync(cts.Token);
+            foreach (var name in AllResources)
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
+            }
+
+            await using (var connection = new NpgsqlConnection(await app.GetConnectionStringAsync("videochat", cts.Token)))
+            {
+                await connection.OpenAsync(cts.Token);
+                await using var command = new NpgsqlCommand("SHOW wal_level", connection);
+                Assert.Equal("logical", await command.ExecuteScalarAsync(cts.Token));
+                Assert.Equal("videochat", connection.Database);
+            }
+
+            using var relay = app.CreateHttpClient("relay");
+            Assert.Equal(HttpStatusCode.OK, (await relay.GetAsync("/health", cts.Token)).StatusCode);
+            using var webclient = app.CreateHttpClient("webclient");
+            var page = await webclient.GetAsync("/", cts.Token);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("text/html", page.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+
+            using var dashboard = new HttpClient { BaseAddress = app.DashboardUrl };
+            var resources = await dashboard.GetFromJsonAsync<JsonElement>("/api/resources", cts.Token);
+            foreach (var name in AllResources)
+            {
+                var resource = resources.EnumerateArray().Single(r => r.GetProperty("name").GetString() == name);
+                Assert.Equal("Running", resource.GetProperty("state").GetString());
+                Assert.Equal("Healthy", resource.GetProperty("health").GetString());
+            }
+
+            var postgres = resources.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "postgres");
+            Assert.Contains("Password=", postgres.GetProperty("connectionString").GetString(), StringComparison.Ordinal);
+            Assert.True(postgres.GetProperty("pid").GetInt32() > 0);
+
+            pids = [.. app.ResourceNotifications.Snapshots.Where(s => s.ProcessId is not null).Select(s => s.ProcessId!.Value)];
+            Assert.Equal(3, pids.Length); // postgres, relay, webclient
+            dataDirectory = ((PgVideoChat.Hosting.ApplicationModel.PostgresServerResource)app.Resources.Single(r => r.Name == "postgres")).Server!.DataDirectory;
+            urls = [app.GetEndpoint("relay"), app.GetEndpoint("webclient")];
+        }
+
+        foreach (var pid in pids)
+        {
+            Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} still runs after dispose");
+        }
+
+        Assert.False(Directory.Exists(dataDirectory), "the throwaway data directory was not removed");
+        foreach (var url in urls)
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync("127.0.0.1", url.Port));
+        }
+    }
+
+    [Fact]
+    public async Task Two_app_models_at_once_do_not_collide()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await using var first = await (await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(cts.Token)).BuildAsync(cts.Token);
+        await using var second = await (await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(cts.Token)).BuildAsync(cts.Token);
+        await Task.WhenAll(first.StartAsync(cts.Token), second.StartAsync(cts.Token));
+        await Task.WhenAll(
+            first.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token),
+            second.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token));
+
+        Assert.NotEqual(first.GetEndpoint("relay"), second.GetEndpoint("relay"));
+        Assert.NotEqual(await first.GetConnectionStringAsync("videochat"), await second.GetConnectionStringAsync("videochat"));
+    }
+
+    [Fact]
+    public async Task A_relay_restart_through_the_app_model_keeps_its_port_and_comes_back_healthy()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await using var app = await (await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(cts.Token)).BuildAsync(cts.Token);
+        await app.StartAsync(cts.Token);
+        var before = await app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
+
+        await app.RestartResourceAsync("relay", cts.Token);
+        var after = await app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
+
+        Assert.NotEqual(before.ProcessId, after.ProcessId);
+        Assert.False(Directory.Exists($"/proc/{before.ProcessId}"));
+        using var relay = app.CreateHttpClient("relay");
+        Assert.Equal(HttpStatusCode.OK, (await relay.GetAsync("/health", cts.Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Missing_postgres_binaries_fail_the_start_with_the_fix_and_leave_nothing_running()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--Postgres:BinDirectory=/nonexistent/bin"], cts.Token);
+        await using var app = await builder.BuildAsync(cts.Token);
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync(cts.Token));
+
+        Assert.Contains("Postgres__BinDirectory", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.All(app.ResourceNotifications.Snapshots, s => Assert.Null(s.ProcessId));
+        Assert.Equal(ResourceStates.FailedToStart, app.ResourceNotifications.TryGet("postgres")!.State);
+    }
+}
