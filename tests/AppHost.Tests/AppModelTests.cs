@@ -42,10 +42,15 @@ public sealed class AppModelTests
 
             using var relay = app.CreateHttpClient("relay");
             Assert.Equal(HttpStatusCode.OK, (await relay.GetAsync("/health", cts.Token)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await relay.GetAsync("/alive", cts.Token)).StatusCode);
+            var metrics = await relay.GetStringAsync("/metrics", cts.Token);
+            Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
             using var webclient = app.CreateHttpClient("webclient");
             var page = await webclient.GetAsync("/", cts.Token);
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             Assert.Contains("text/html", page.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+            var config = await webclient.GetFromJsonAsync<JsonElement>("/config.json", cts.Token);
+            Assert.Equal(app.GetEndpoint("relay").ToString().TrimEnd('/'), config.GetProperty("relayUrl").GetString());
 
             using var dashboard = new HttpClient { BaseAddress = app.DashboardUrl };
             var resources = await dashboard.GetFromJsonAsync<JsonElement>("/api/resources", cts.Token);

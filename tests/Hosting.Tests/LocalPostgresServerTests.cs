@@ -101,6 +101,31 @@ public sealed class LocalPostgresServerTests
     }
 
     [Fact]
+    public async Task A_data_directory_in_use_is_a_one_line_error_that_says_so()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "pgvideochat-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
+        try
+        {
+            var options = new LocalPostgresOptions { DataDirectory = Path.Combine(root, "data") };
+            await using var first = await LocalPostgresServer.StartAsync(options);
+            var error = await Assert.ThrowsAsync<DistributedApplicationException>(
+                () => LocalPostgresServer.StartAsync(new LocalPostgresOptions { DataDirectory = options.DataDirectory }));
+            Assert.Contains("data directory is in use", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Missing_binaries_are_a_one_line_error_with_the_fix()
     {
         var error = Assert.Throws<DistributedApplicationException>(() => PostgresBinaries.Locate("/nonexistent/bin"));

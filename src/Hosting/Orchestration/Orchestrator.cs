@@ -135,7 +135,8 @@ internal sealed partial class Orchestrator : IAsyncDisposable
         }
 
         var snapshot = _context.Notifications.TryGet(resource.Name)!;
-        Log.ResourceStarted(_logger, resource.Name, snapshot.State, snapshot.Urls.Count > 0 ? string.Join(", ", snapshot.Urls.Values) : "-");
+        var where = snapshot.Urls.Count > 0 ? string.Join(", ", snapshot.Urls.Values) : snapshot.ConnectionString ?? "-";
+        Log.ResourceStarted(_logger, resource.Name, snapshot.State, where);
     }
 
     public async Task StopAsync()
@@ -177,8 +178,8 @@ internal sealed partial class Orchestrator : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Resource} is {State}: {Urls}")]
-        public static partial void ResourceStarted(ILogger logger, string resource, string state, string urls);
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Resource} is {State}: {Location}")]
+        public static partial void ResourceStarted(ILogger logger, string resource, string state, string location);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stopping {Resource}")]
         public static partial void ResourceStopping(ILogger logger, string resource);
