@@ -27,11 +27,17 @@ internal sealed class DashboardHost(string url, DistributedApplication applicati
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
+            .AddFilter("Microsoft.AspNetCore.Server.Kestrel.Transport", LogLevel.Critical);
         builder.WebHost.UseUrls(url);
         builder.Services.AddSingleton(application);
+        builder.Services.AddSingleton<ReplicationSlotSampler>();
+        builder.Services.AddSingleton<PrometheusScraper>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, DashboardJsonContext.Default));
         _app = builder.Build();
         _app.MapDashboardApi();
+        _app.MapDashboardUi();
         try
         {
             await _app.StartAsync(cancellationToken);
@@ -41,6 +47,8 @@ internal sealed class DashboardHost(string url, DistributedApplication applicati
             throw new DistributedApplicationException($"The dashboard cannot listen on {url} ({ex.Message}): another AppHost may be running; stop it, or set Dashboard__Url (e.g. http://localhost:0 for any free port).", ex);
         }
 
+        _app.Services.GetRequiredService<ReplicationSlotSampler>().Start();
+        _app.Services.GetRequiredService<PrometheusScraper>().Start();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal));
     }
