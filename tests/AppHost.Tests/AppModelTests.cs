@@ -85,6 +85,35 @@ public sealed class AppModelTests
     }
 
     [Fact]
+    public async Task Projects_get_the_environment_an_Aspire_AppHost_injects()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await using var app = await (await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(cts.Token)).BuildAsync(cts.Token);
+        await app.StartAsync(cts.Token);
+        var relay = (await app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token)).Environment;
+        var webclient = (await app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token)).Environment;
+        var videochat = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("videochat", cts.Token));
+
+        Assert.Equal(videochat.ConnectionString, relay["ConnectionStrings__videochat"]);
+        Assert.Equal("localhost", new NpgsqlConnectionStringBuilder(relay["ConnectionStrings__videochat"]).Host);
+        Assert.Equal("postgres", videochat.Username);
+        Assert.True(videochat.Password!.Length >= 22);
+        Assert.Equal(videochat.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), relay["VIDEOCHAT_PORT"]);
+        Assert.Equal("videochat", relay["VIDEOCHAT_DATABASENAME"]);
+        Assert.StartsWith("postgresql://postgres:", relay["VIDEOCHAT_URI"], StringComparison.Ordinal);
+        Assert.Equal("relay", relay["OTEL_SERVICE_NAME"]);
+        Assert.StartsWith("service.instance.id=", relay["OTEL_RESOURCE_ATTRIBUTES"], StringComparison.Ordinal);
+        Assert.Equal(app.GetEndpoint("relay").ToString().TrimEnd('/'), relay["ASPNETCORE_URLS"]);
+        Assert.True(relay["Relay__Auth__SigningKey"].Length >= 44);
+        Assert.Equal(app.GetEndpoint("webclient").ToString().TrimEnd('/'), relay["Relay__AllowedOrigins__0"]);
+
+        Assert.Equal(app.GetEndpoint("relay").ToString().TrimEnd('/'), webclient["services__relay__http__0"]);
+        Assert.Equal(webclient["services__relay__http__0"], webclient["RELAY_HTTP"]);
+        Assert.False(webclient.ContainsKey("ConnectionStrings__videochat"), "the web client does not reference the database");
+        Assert.False(webclient.ContainsKey("Relay__Auth__SigningKey"), "the signing key is the relay's alone");
+    }
+
+    [Fact]
     public async Task Two_app_models_at_once_do_not_collide()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
