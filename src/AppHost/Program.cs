@@ -19,7 +19,7 @@ var webclient = builder.AddProject<Projects.WebClient>("webclient")
 
 // The relay accepts browsers only from the web client's origin, by either loopback name.
 relay.WithEnvironment("Relay__AllowedOrigins__0", webclient.GetEndpoint("http"))
-    .WithEnvironment(env => env["Relay__AllowedOrigins__1"] = webclient.GetEndpoint("http").Url.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+    .WithEnvironment(context => context.EnvironmentVariables["Relay__AllowedOrigins__1"] = webclient.GetEndpoint("http").Url.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
 
 builder.Build().Run();
 

@@ -128,11 +128,21 @@ public sealed partial class DistributedApplication : IAsyncDisposable
         return Task.FromResult(resource.ConnectionString);
     }
 
+    /// <summary>The URL of a project's endpoint; <paramref name="resourceName"/> may name a replica (<c>relay-1</c>).</summary>
     public Uri GetEndpoint(string resourceName, string endpointName = "http")
     {
-        var project = Resources.OfType<ProjectResource>().FirstOrDefault(r => r.Name == resourceName)
-            ?? throw new ArgumentException($"There is no project resource named '{resourceName}'.", nameof(resourceName));
-        return new Uri(project.GetEndpointUrl(endpointName) ?? throw new ArgumentException($"'{resourceName}' has no endpoint '{endpointName}'.", nameof(endpointName)));
+        foreach (var project in Resources.OfType<ProjectResource>())
+        {
+            for (var replica = 0; replica < project.Replicas; replica++)
+            {
+                if (project.InstanceName(replica) == resourceName || (replica == 0 && project.Name == resourceName))
+                {
+                    return new Uri(project.GetEndpointUrl(endpointName, replica) ?? throw new ArgumentException($"'{resourceName}' has no endpoint '{endpointName}'.", nameof(endpointName)));
+                }
+            }
+        }
+
+        throw new ArgumentException($"There is no project resource named '{resourceName}'.", nameof(resourceName));
     }
 
     public HttpClient CreateHttpClient(string resourceName, string endpointName = "http") =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PgVideoChat.Hosting.ApplicationModel;
 
 namespace PgVideoChat.Hosting;
@@ -12,8 +13,9 @@ public static class ResourceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(source);
         var resource = source.Resource;
-        builder.Resource.EnvironmentCallbacks.Add(env =>
+        builder.Resource.EnvironmentCallbacks.Add(context =>
         {
+            var env = context.EnvironmentVariables;
             env[$"ConnectionStrings__{resource.Name}"] = resource.ConnectionString
                 ?? throw new InvalidOperationException($"'{resource.Name}' has no connection string yet; add WaitFor({resource.Name}).");
             var prefix = EnvironmentPrefix(resource.Name);
@@ -25,18 +27,25 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
-    /// <summary>Injects service discovery: <c>services__&lt;name&gt;__http__0</c> and <c>&lt;NAME&gt;_HTTP</c>.</summary>
+    /// <summary>
+    /// Injects service discovery: <c>services__&lt;name&gt;__http__i</c> for every replica i, and <c>&lt;NAME&gt;_HTTP</c>
+    /// (the first replica).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithReference(this IResourceBuilder<ProjectResource> builder, IResourceBuilder<ProjectResource> source)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(source);
         var resource = source.Resource;
-        builder.Resource.EnvironmentCallbacks.Add(env =>
+        builder.Resource.EnvironmentCallbacks.Add(context =>
         {
             foreach (var endpoint in resource.Endpoints)
             {
-                env[$"services__{resource.Name}__{endpoint.Name}__0"] = endpoint.Url;
-                env[$"{EnvironmentPrefix(resource.Name)}_{endpoint.Name.ToUpperInvariant()}"] = endpoint.Url;
+                for (var replica = 0; replica < endpoint.AllocatedPorts.Count; replica++)
+                {
+                    context.EnvironmentVariables[string.Create(CultureInfo.InvariantCulture, $"services__{resource.Name}__{endpoint.Name}__{replica}")] = endpoint.UrlOf(replica);
+                }
+
+                context.EnvironmentVariables[$"{EnvironmentPrefix(resource.Name)}_{endpoint.Name.ToUpperInvariant()}"] = endpoint.Url;
             }
         });
         return builder;
@@ -55,7 +64,7 @@ public static class ResourceBuilderExtensions
     public static IResourceBuilder<ProjectResource> WithEnvironment(this IResourceBuilder<ProjectResource> builder, string name, string value)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Resource.EnvironmentCallbacks.Add(env => env[name] = value);
+        builder.Resource.EnvironmentCallbacks.Add(context => context.EnvironmentVariables[name] = value);
         return builder;
     }
 
@@ -63,7 +72,7 @@ public static class ResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(parameter);
-        builder.Resource.EnvironmentCallbacks.Add(env => env[name] = parameter.Resource.Value);
+        builder.Resource.EnvironmentCallbacks.Add(context => context.EnvironmentVariables[name] = parameter.Resource.Value);
         return builder;
     }
 
@@ -71,15 +80,29 @@ public static class ResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(endpoint);
-        builder.Resource.EnvironmentCallbacks.Add(env => env[name] = endpoint.Url);
+        builder.Resource.EnvironmentCallbacks.Add(context => context.EnvironmentVariables[name] = endpoint.Url);
         return builder;
     }
 
-    public static IResourceBuilder<ProjectResource> WithEnvironment(this IResourceBuilder<ProjectResource> builder, Action<IDictionary<string, string>> callback)
+    public static IResourceBuilder<ProjectResource> WithEnvironment(this IResourceBuilder<ProjectResource> builder, Action<EnvironmentCallbackContext> callback)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(callback);
         builder.Resource.EnvironmentCallbacks.Add(callback);
+        return builder;
+    }
+
+    /// <summary>Runs <paramref name="replicas"/> instances, each with its own ports (Aspire's <c>WithReplicas</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithReplicas(this IResourceBuilder<ProjectResource> builder, int replicas)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        if (replicas > 1 && builder.Resource.Endpoints.Any(e => e.Port is not null))
+        {
+            throw new InvalidOperationException($"'{builder.Resource.Name}' has a fixed port; replicas need free ports each.");
+        }
+
+        builder.Resource.Replicas = replicas;
         return builder;
     }
 

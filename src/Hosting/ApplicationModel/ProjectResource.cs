@@ -9,14 +9,22 @@ public sealed class ProjectResource(string name, IProjectMetadata metadata) : Re
 
     public List<EndpointAnnotation> Endpoints { get; } = [new EndpointAnnotation("http", port: null)];
 
-    /// <summary>Callbacks that add environment variables; run just before the process starts.</summary>
-    public List<Action<IDictionary<string, string>>> EnvironmentCallbacks { get; } = [];
+    /// <summary>Callbacks that add environment variables; run just before each replica starts.</summary>
+    public List<Action<EnvironmentCallbackContext>> EnvironmentCallbacks { get; } = [];
 
     public List<string> Arguments { get; } = [];
+
+    /// <summary>How many instances run (Aspire's <c>WithReplicas</c>); each gets its own ports.</summary>
+    public int Replicas { get; set; } = 1;
 
     /// <summary>Path polled for health; the process is Healthy when it answers 200.</summary>
     public string HealthCheckPath { get; set; } = "/health";
 
-    public string? GetEndpointUrl(string endpointName) =>
-        Endpoints.FirstOrDefault(e => e.Name == endpointName) is { AllocatedPort: > 0 } endpoint ? endpoint.Url : null;
+    /// <summary>The name of replica <paramref name="index"/>: the resource name when there is one replica.</summary>
+    public string InstanceName(int index) => Replicas == 1 ? Name : $"{Name}-{index}";
+
+    public IEnumerable<string> InstanceNames => Enumerable.Range(0, Replicas).Select(InstanceName);
+
+    public string? GetEndpointUrl(string endpointName, int replica = 0) =>
+        Endpoints.FirstOrDefault(e => e.Name == endpointName) is { } endpoint && endpoint.AllocatedPorts.Count > replica ? endpoint.UrlOf(replica) : null;
 }

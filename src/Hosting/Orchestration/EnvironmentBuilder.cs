@@ -5,11 +5,11 @@ namespace PgVideoChat.Hosting.Orchestration;
 /// <summary>The environment an Aspire AppHost gives a project in run mode.</summary>
 internal sealed class EnvironmentBuilder(string? otlpEndpoint)
 {
-    public Dictionary<string, string?> Build(ProjectResource resource)
+    public Dictionary<string, string?> Build(ProjectResource resource, int replica)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["ASPNETCORE_URLS"] = string.Join(';', resource.Endpoints.Select(e => e.Url)),
+            ["ASPNETCORE_URLS"] = string.Join(';', resource.Endpoints.Select(e => e.UrlOf(replica))),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["OTEL_SERVICE_NAME"] = resource.Name,
@@ -30,9 +30,10 @@ internal sealed class EnvironmentBuilder(string? otlpEndpoint)
             env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
         }
 
+        var context = new EnvironmentCallbackContext(env, replica, resource.InstanceName(replica));
         foreach (var callback in resource.EnvironmentCallbacks)
         {
-            callback(env);
+            callback(context);
         }
 
         var result = env.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.Ordinal);

@@ -34,35 +34,48 @@ internal sealed partial class Orchestrator : IAsyncDisposable
         var environment = new EnvironmentBuilder(otlpEndpoint);
         foreach (var resource in runnable)
         {
-            _runners[resource.Name] = resource switch
+            var instances = resource switch
             {
-                PostgresServerResource server => new PostgresServerRunner(server, _context),
-                PostgresDatabaseResource database => new DatabaseRunner(database, _context),
-                ProjectResource project => new ProjectRunner(project, _context, environment, _http),
+                PostgresServerResource server => [new PostgresServerRunner(server, _context)],
+                PostgresDatabaseResource database => [new DatabaseRunner(database, _context)],
+                ProjectResource project => Enumerable.Range(0, project.Replicas).Select(i => (ResourceRunner)new ProjectRunner(project, i, _context, environment, _http)).ToList(),
                 _ => throw new NotSupportedException($"No runner for resources of type {resource.GetType().Name}."),
             };
-            notifications.Publish(new ResourceSnapshot
+            foreach (var runner in instances)
             {
-                Name = resource.Name,
-                Type = resource.Type,
-                WaitsFor = [.. resource.WaitsFor.Select(r => r.Name)],
-                Urls = resource is ProjectResource p ? p.Endpoints.ToDictionary(e => e.Name, e => e.Url) : new Dictionary<string, string>(),
-            });
+                _runners[runner.Name] = runner;
+                notifications.Publish(new ResourceSnapshot
+                {
+                    Name = runner.Name,
+                    Type = resource.Type,
+                    WaitsFor = [.. resource.WaitsFor.SelectMany(InstanceNames)],
+                    Urls = resource is ProjectResource p ? p.Endpoints.ToDictionary(e => e.Name, e => e.UrlOf(((ProjectRunner)runner).Replica)) : new Dictionary<string, string>(),
+                });
+            }
         }
     }
+
+    /// <summary>A resource's runnable instances: itself, or each of its replicas.</summary>
+    private static IEnumerable<string> InstanceNames(Resource resource) =>
+        resource is ProjectResource project ? project.InstanceNames : [resource.Name];
 
     private void AllocatePorts(bool randomize)
     {
         var taken = new HashSet<int>();
         foreach (var endpoint in _resources.OfType<ProjectResource>().SelectMany(p => p.Endpoints))
         {
-            int port;
-            do
+            endpoint.AllocatedPorts.Clear();
+            var replicas = _resources.OfType<ProjectResource>().First(p => p.Endpoints.Contains(endpoint)).Replicas;
+            for (var replica = 0; replica < replicas; replica++)
             {
-                port = endpoint.Port is { } fixedPort && !randomize ? fixedPort : PortAllocator.GetFreePort();
+                int port;
+                do
+                {
+                    port = endpoint.Port is { } fixedPort && !randomize ? fixedPort : PortAllocator.GetFreePort();
+                }
+                while (!taken.Add(port) && endpoint.Port is null);
+                endpoint.AllocatedPorts.Add(port);
             }
-            while (!taken.Add(port) && endpoint.Port is null);
-            endpoint.AllocatedPort = port;
         }
     }
 
@@ -72,15 +85,11 @@ internal sealed partial class Orchestrator : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new Dictionary<Resource, Task>();
-        foreach (var resource in _runners.Values.Select(r => r.Resource))
-        {
-            tasks[resource] = StartWhenReadyAsync(resource, tasks, failed.Token);
-        }
+        var tasks = _runners.Values.Select(runner => StartWhenReadyAsync(runner, failed.Token)).ToList();
 
         try
         {
-            await WhenAllOrFirstFailure(tasks.Values, failed);
+            await WhenAllOrFirstFailure(tasks, failed);
         }
         catch
         {
@@ -105,25 +114,26 @@ internal sealed partial class Orchestrator : IAsyncDisposable
         }
     }
 
-    private async Task StartWhenReadyAsync(Resource resource, Dictionary<Resource, Task> tasks, CancellationToken cancellationToken)
+    private async Task StartWhenReadyAsync(ResourceRunner runner, CancellationToken cancellationToken)
     {
         // Let every resource's task be registered before any awaits another.
         await Task.Yield();
-        var runner = _runners[resource.Name];
-        var dependencies = resource.WaitsFor.Concat(resource.Parent is { } parent ? [parent] : []).Where(d => _runners.ContainsKey(d.Name)).Distinct().ToList();
+        var resource = runner.Resource;
+        var dependencies = resource.WaitsFor.Concat(resource.Parent is { } parent ? [parent] : [])
+            .SelectMany(InstanceNames).Where(_runners.ContainsKey).Distinct().ToList();
         if (dependencies.Count > 0)
         {
-            _context.Notifications.Update(resource.Name, s => s with { State = ResourceStates.Waiting });
+            _context.Notifications.Update(runner.Name, s => s with { State = ResourceStates.Waiting });
             foreach (var dependency in dependencies)
             {
                 try
                 {
-                    await _context.Notifications.WaitForResourceHealthyAsync(dependency.Name, cancellationToken);
+                    await _context.Notifications.WaitForResourceHealthyAsync(dependency, cancellationToken);
                 }
                 catch (DistributedApplicationException ex)
                 {
-                    _context.Notifications.Update(resource.Name, s => s with { State = ResourceStates.FailedToStart, Message = $"dependency {dependency.Name} failed" });
-                    throw new DistributedApplicationException($"{resource.Name} did not start because {ex.Message}", ex);
+                    _context.Notifications.Update(runner.Name, s => s with { State = ResourceStates.FailedToStart, Message = $"dependency {dependency} failed" });
+                    throw new DistributedApplicationException($"{runner.Name} did not start because {ex.Message}", ex);
                 }
             }
         }
@@ -134,9 +144,9 @@ internal sealed partial class Orchestrator : IAsyncDisposable
             _started.Add(runner);
         }
 
-        var snapshot = _context.Notifications.TryGet(resource.Name)!;
+        var snapshot = _context.Notifications.TryGet(runner.Name)!;
         var where = snapshot.Urls.Count > 0 ? string.Join(", ", snapshot.Urls.Values) : snapshot.ConnectionString ?? "-";
-        Log.ResourceStarted(_logger, resource.Name, snapshot.State, where);
+        Log.ResourceStarted(_logger, runner.Name, snapshot.State, where);
     }
 
     public async Task StopAsync()
@@ -151,7 +161,7 @@ internal sealed partial class Orchestrator : IAsyncDisposable
         started.Reverse();
         foreach (var runner in started)
         {
-            Log.ResourceStopping(_logger, runner.Resource.Name);
+            Log.ResourceStopping(_logger, runner.Name);
             if (runner is PostgresServerRunner postgres)
             {
                 await postgres.DisposeAsync();

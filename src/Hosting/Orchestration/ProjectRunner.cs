@@ -5,10 +5,13 @@ using PgVideoChat.Hosting.Processes;
 namespace PgVideoChat.Hosting.Orchestration;
 
 /// <summary>Runs a project's build output with <c>dotnet</c>, injects the Aspire environment, polls <c>/health</c>.</summary>
-internal sealed class ProjectRunner(ProjectResource resource, OrchestratorContext context, EnvironmentBuilder environment, HttpClient http) : ResourceRunner(resource, context), IDisposable
+internal sealed class ProjectRunner(ProjectResource resource, int replica, OrchestratorContext context, EnvironmentBuilder environment, HttpClient http)
+    : ResourceRunner(resource, context, resource.InstanceName(replica)), IDisposable
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
     private readonly ProjectResource _resource = resource;
+
+    public int Replica { get; } = replica;
     private ChildProcess? _process;
     private CancellationTokenSource? _healthPolling;
 
@@ -20,12 +23,12 @@ internal sealed class ProjectRunner(ProjectResource resource, OrchestratorContex
             Fail($"{_resource.Metadata.TargetPath} does not exist: build the solution first (dotnet build), or run the AppHost with dotnet run, which builds it.");
         }
 
-        foreach (var endpoint in _resource.Endpoints.Where(e => !PortAllocator.IsFree(e.AllocatedPort)))
+        foreach (var endpoint in _resource.Endpoints.Where(e => !PortAllocator.IsFree(e.AllocatedPorts[Replica])))
         {
-            Fail($"port {endpoint.AllocatedPort} of endpoint '{endpoint.Name}' is in use: stop what listens there, or change its port in the AppHost (WithHttpEndpoint).");
+            Fail($"port {endpoint.AllocatedPorts[Replica]} of endpoint '{endpoint.Name}' is in use: stop what listens there, or change its port in the AppHost (WithHttpEndpoint).");
         }
 
-        var env = environment.Build(_resource);
+        var env = environment.Build(_resource, Replica);
         _process = await ChildProcess.StartAsync(Context.Spawner, new ChildProcessOptions
         {
             FileName = DotnetMuxer,
@@ -47,7 +50,7 @@ internal sealed class ProjectRunner(ProjectResource resource, OrchestratorContex
             ExitCode = null,
             Message = null,
             Environment = env.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!),
-            Urls = _resource.Endpoints.ToDictionary(e => e.Name, e => e.Url),
+            Urls = _resource.Endpoints.ToDictionary(e => e.Name, e => e.UrlOf(Replica)),
         });
 
         _healthPolling = new CancellationTokenSource();
@@ -78,7 +81,7 @@ internal sealed class ProjectRunner(ProjectResource resource, OrchestratorContex
 
     private async Task PollHealthAsync(ChildProcess process, CancellationToken cancellationToken)
     {
-        var url = _resource.Endpoints[0].Url + _resource.HealthCheckPath;
+        var url = _resource.Endpoints[0].UrlOf(Replica) + _resource.HealthCheckPath;
         var healthyOnce = false;
         while (!cancellationToken.IsCancellationRequested && !process.HasExited)
         {

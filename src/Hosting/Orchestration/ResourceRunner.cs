@@ -3,13 +3,14 @@ using PgVideoChat.Hosting.ApplicationModel;
 namespace PgVideoChat.Hosting.Orchestration;
 
 /// <summary>Runs one resource: start when its dependencies are healthy, stop, restart, kill.</summary>
-internal abstract class ResourceRunner(Resource resource, OrchestratorContext context)
+internal abstract class ResourceRunner(Resource resource, OrchestratorContext context, string? instanceName = null)
 {
     public Resource Resource { get; } = resource;
 
     protected OrchestratorContext Context { get; } = context;
 
-    protected string Name => Resource.Name;
+    /// <summary>The resource's name, or the replica's (<c>relay-1</c>).</summary>
+    public string Name { get; } = instanceName ?? resource.Name;
 
     public ResourceSnapshot Snapshot => Context.Notifications.TryGet(Name)!;
 
