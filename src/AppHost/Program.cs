@@ -6,16 +6,30 @@ var videochat = postgres.AddDatabase("videochat");
 
 var signingKey = builder.AddParameter("relay-signing-key", new GenerateParameterDefault { MinLength = 44 }, secret: true);
 
+// Each relay instance owns a replication slot named after its instance id (relay-0, relay-1, …).
+var relayReplicas = builder.Configuration.GetValue("Relay:Replicas", 1);
 var relay = builder.AddProject<Projects.Relay>("relay")
+    .WithReplicas(relayReplicas)
     .WithReference(videochat)
     .WaitFor(videochat)
-    .WithEnvironment("Relay__InstanceId", "relay-0")
+    .WithEnvironment(context => context.EnvironmentVariables["Relay__InstanceId"] = $"relay-{context.ReplicaIndex}")
     .WithEnvironment("Relay__Auth__SigningKey", signingKey);
 
 var webclient = builder.AddProject<Projects.WebClient>("webclient")
-    .WithHttpEndpoint(port: 5080)
-    .WithReference(relay)
-    .WaitFor(relay);
+    .WithHttpEndpoint(port: 5080);
+
+if (relayReplicas == 1)
+{
+    webclient.WithReference(relay).WaitFor(relay);
+}
+else
+{
+    // Several relays sit behind one URL; the web client is told that URL as the relay's.
+    var frontDoor = builder.AddProject<Projects.FrontDoor>("frontdoor")
+        .WithReference(relay)
+        .WaitFor(relay);
+    webclient.WithEnvironment("services__relay__http__0", frontDoor.GetEndpoint("http")).WaitFor(frontDoor);
+}
 
 // The relay accepts browsers only from the web client's origin, by either loopback name.
 relay.WithEnvironment("Relay__AllowedOrigins__0", webclient.GetEndpoint("http"))

@@ -114,6 +114,29 @@ public sealed class AppModelTests
     }
 
     [Fact]
+    public async Task Scaled_out_relays_each_get_their_own_instance_id_behind_one_front_door()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--Relay:Replicas=3"], cts.Token);
+        await using var app = await builder.BuildAsync(cts.Token);
+        await app.StartAsync(cts.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token);
+
+        var instanceIds = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var relay = await app.ResourceNotifications.WaitForResourceHealthyAsync($"relay-{i}", cts.Token);
+            Assert.True(instanceIds.Add(relay.Environment["Relay__InstanceId"]));
+        }
+
+        var frontDoor = await app.ResourceNotifications.WaitForResourceHealthyAsync("frontdoor", cts.Token);
+        Assert.Equal(app.GetEndpoint("relay-2").ToString().TrimEnd('/'), frontDoor.Environment["services__relay__http__2"]);
+        using var webclient = app.CreateHttpClient("webclient");
+        var config = await webclient.GetFromJsonAsync<JsonElement>("/config.json", cts.Token);
+        Assert.Equal(app.GetEndpoint("frontdoor").ToString().TrimEnd('/'), config.GetProperty("relayUrl").GetString());
+    }
+
+    [Fact]
     public async Task Two_app_models_at_once_do_not_collide()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
