@@ -1,3 +1,3 @@
+global using Microsoft.Extensions.Configuration;
 global using PgVideoChat.Hosting;
 global using PgVideoChat.Hosting.ApplicationModel;
-global using Microsoft.Extensions.Configuration;
