@@ -1,8 +1,18 @@
 using Npgsql;
+using PgVideoChat.Relay;
+using PgVideoChat.Relay.Auth;
+using PgVideoChat.Relay.Calls;
+using PgVideoChat.Relay.Chat;
+using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Ingest;
+using PgVideoChat.Relay.Presence;
+using PgVideoChat.Relay.Replication;
+using PgVideoChat.Relay.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Registers and maps the relay.</summary>
+/// <summary>Registers and maps the relay: ingest, replication, fan-out.</summary>
 internal static class RelayExtensions
 {
     public const string DatabaseName = "videochat";
@@ -19,15 +29,61 @@ internal static class RelayExtensions
                 $"ConnectionStrings:{DatabaseName} is not configured. Run the relay through the AppHost (dotnet run --project src/AppHost), or set ConnectionStrings__{DatabaseName}.");
         }
 
-        builder.Services.AddNpgsqlDataSource(connectionString);
-        builder.Services.AddHealthChecks().AddNpgSql(name: "PostgreSql");
-        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddNpgsql());
+        var services = builder.Services;
+        services.AddNpgsqlDataSource(connectionString);
+        services.AddSingleton(new ReplicationConnectionString(connectionString));
+        services.AddOptions<RelayOptions>()
+            .Bind(builder.Configuration.GetSection(RelayOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(static o => o.Auth.SigningKey.Length >= 32, "Relay:Auth:SigningKey must have at least 32 characters (the AppHost generates one; otherwise set Relay__Auth__SigningKey).")
+            .Validate(static o => o.FrameRetention >= o.FramePartitionWidth, "Relay:FrameRetention must be at least Relay:FramePartitionWidth.")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<RelayState>();
+        services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<SessionTokenService>();
+        services.AddSingleton<OriginPolicy>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<CallDirectory>();
+        services.AddSingleton<CallStore>();
+        services.AddSingleton<ChatStore>();
+        services.AddSingleton<PresenceStore>();
+        services.AddSingleton<HelloSnapshot>();
+        services.AddSingleton<FanOutRouter>();
+        services.AddSingleton<ReplicationRowDispatcher>();
+        services.AddSingleton<ClientMessageHandler>();
+        services.AddSingleton<MediaIngestPipeline>();
+        services.AddHostedService(static sp => sp.GetRequiredService<MediaIngestPipeline>());
+        services.AddHostedService<ReplicationStream>();
+        services.AddHostedService<SlotMonitor>();
+        services.AddHostedService<MissedCallSweeper>();
+
+        services.AddHealthChecks()
+            .AddNpgSql(name: "PostgreSql")
+            .AddCheck<ReplicationHealthCheck>("Replication");
+        services.AddOpenTelemetry()
+            .WithTracing(static tracing => tracing.AddNpgsql())
+            .WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));
+        services.AddProblemDetails();
+        services.AddCors(cors => cors.AddPolicy(SessionEndpoints.CorsPolicyName, policy =>
+        {
+            var origins = builder.Configuration.GetSection($"{RelayOptions.SectionName}:AllowedOrigins").Get<string[]>() ?? [];
+            policy.WithOrigins([.. origins.Select(static o => o.TrimEnd('/'))])
+                .WithMethods("POST")
+                .WithHeaders("Content-Type", "Authorization");
+        }));
+        services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, PgVideoChat.Protocol.ProtocolJsonContext.Default));
         return builder;
     }
 
     public static WebApplication MapRelay(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseCors();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.MapSessionEndpoints();
+        app.MapClientWebSocket();
         return app;
     }
 }

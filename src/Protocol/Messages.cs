@@ -1,0 +1,138 @@
+using System.Text.Json.Serialization;
+
+namespace PgVideoChat.Protocol;
+
+/// <summary>A signed-in user as other clients see them.</summary>
+public sealed record UserSummary(long UserId, string DisplayName);
+
+/// <summary>One participant of a call.</summary>
+public sealed record CallParticipant(long UserId, string DisplayName, string State, bool Audio, bool Video);
+
+/// <summary>The full state of a call (the <c>call</c> message without its <c>type</c>).</summary>
+public sealed record CallSnapshot(
+    long CallId,
+    string Kind,
+    string State,
+    long CreatedBy,
+    long Version,
+    DateTime UpdatedAt,
+    IReadOnlyList<CallParticipant> Participants);
+
+/// <summary>One chat message (the <c>chat</c> message without its <c>type</c>).</summary>
+public sealed record ChatEntry(
+    long Id,
+    long? CallId,
+    long? To,
+    long From,
+    string FromName,
+    string Text,
+    string? ClientMsgId,
+    DateTime SentAt);
+
+/// <summary>The limits a relay announces in <c>hello</c>.</summary>
+public sealed record RelayLimits(int MaxVideoFrameBytes, int MaxAudioFrameBytes, int MaxVideoFps, int MaxAudioFps)
+{
+    public static RelayLimits Default { get; } = new(
+        ProtocolLimits.MaxVideoFrameBytes, ProtocolLimits.MaxAudioFrameBytes, ProtocolLimits.MaxVideoFps, ProtocolLimits.MaxAudioFps);
+}
+
+/// <summary>The first message on every connection.</summary>
+public sealed record HelloMessage(
+    int Protocol,
+    string RelayId,
+    UserSummary User,
+    IReadOnlyList<UserSummary> Online,
+    IReadOnlyList<CallSnapshot> Calls,
+    IReadOnlyList<ChatEntry> Chat,
+    RelayLimits Limits)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "hello";
+}
+
+/// <summary>Someone came online or went offline.</summary>
+public sealed record PresenceMessage(long UserId, string DisplayName, bool Online)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "presence";
+}
+
+/// <summary>The full current state of a call.</summary>
+public sealed record CallMessage(
+    long CallId,
+    string Kind,
+    string State,
+    long CreatedBy,
+    long Version,
+    DateTime UpdatedAt,
+    IReadOnlyList<CallParticipant> Participants)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "call";
+
+    public static CallMessage Create(CallSnapshot call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return new(call.CallId, call.Kind, call.State, call.CreatedBy, call.Version, call.UpdatedAt, call.Participants);
+    }
+}
+
+/// <summary>A chat message.</summary>
+public sealed record ChatMessage(
+    long Id,
+    long? CallId,
+    long? To,
+    long From,
+    string FromName,
+    string Text,
+    string? ClientMsgId,
+    DateTime SentAt)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "chat";
+
+    public static ChatMessage Create(ChatEntry chat)
+    {
+        ArgumentNullException.ThrowIfNull(chat);
+        return new(chat.Id, chat.CallId, chat.To, chat.From, chat.FromName, chat.Text, chat.ClientMsgId, chat.SentAt);
+    }
+}
+
+/// <summary>The reply to a request that carried a <c>rid</c>.</summary>
+public sealed record AckMessage(
+    string Rid,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CallId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Id = null)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "ack";
+}
+
+/// <summary>A request that was not carried out; the connection stays open.</summary>
+public sealed record ErrorMessage(string? Rid, string Code, string Message)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "error";
+}
+
+/// <summary>Source-generated JSON for every message of the protocol (camelCase, as on the wire).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNameCaseInsensitive = false)]
+[JsonSerializable(typeof(HelloMessage))]
+[JsonSerializable(typeof(PresenceMessage))]
+[JsonSerializable(typeof(CallMessage))]
+[JsonSerializable(typeof(ChatMessage))]
+[JsonSerializable(typeof(AckMessage))]
+[JsonSerializable(typeof(ErrorMessage))]
+[JsonSerializable(typeof(CallSnapshot))]
+[JsonSerializable(typeof(List<CallParticipant>))]
+[JsonSerializable(typeof(SignInRequest))]
+[JsonSerializable(typeof(SignInResponse))]
+public sealed partial class ProtocolJsonContext : JsonSerializerContext;
+
+/// <summary><c>POST /api/sessions</c> body.</summary>
+public sealed record SignInRequest(string? DisplayName);
+
+/// <summary><c>POST /api/sessions</c> response.</summary>
+public sealed record SignInResponse(long UserId, string DisplayName, string Token, DateTime ExpiresAt);

@@ -1,0 +1,221 @@
+using PgVideoChat.Protocol;
+
+namespace PgVideoChat.Relay.Calls;
+
+/// <summary>A call as the rules see it: loaded under a row lock, changed, then written back.</summary>
+internal sealed class CallRecord
+{
+    public required long Id { get; init; }
+
+    public required string Kind { get; set; }
+
+    public required string State { get; set; }
+
+    public required long CreatedBy { get; init; }
+
+    public Dictionary<long, ParticipantRecord> Participants { get; } = [];
+
+    public bool IsOpen => State is CallStates.Ringing or CallStates.Active;
+
+    public int Joined => Participants.Values.Count(static p => p.State == ParticipantStates.Joined);
+
+    public int Invited => Participants.Values.Count(static p => p.State == ParticipantStates.Invited);
+}
+
+internal sealed class ParticipantRecord
+{
+    public required string State { get; set; }
+
+    public bool Audio { get; set; } = true;
+
+    public bool Video { get; set; } = true;
+
+    public bool Changed { get; set; }
+}
+
+internal static class CallStates
+{
+    public const string Ringing = "ringing";
+    public const string Active = "active";
+    public const string Ended = "ended";
+    public const string Declined = "declined";
+    public const string Missed = "missed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string state) => state is Ended or Declined or Missed or Cancelled;
+}
+
+internal static class ParticipantStates
+{
+    public const string Invited = "invited";
+    public const string Joined = "joined";
+    public const string Declined = "declined";
+    public const string Left = "left";
+}
+
+/// <summary>
+/// The call state machine (docs/protocol.md): ringing → active → ended, or ringing → declined | missed | cancelled.
+/// Each method returns an error code from <see cref="ErrorCodes"/>, or <see langword="null"/> when the change applies.
+/// </summary>
+internal static class CallRules
+{
+    public static string? Add(CallRecord call, long sender, long invitee)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!IsJoined(call, sender))
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsOpen)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        if (call.Participants.TryGetValue(invitee, out var existing))
+        {
+            if (existing.State is ParticipantStates.Joined or ParticipantStates.Invited)
+            {
+                return ErrorCodes.InvalidState;
+            }
+
+            existing.State = ParticipantStates.Invited;
+            existing.Changed = true;
+        }
+        else
+        {
+            if (call.Joined + call.Invited >= ProtocolLimits.MaxCallParticipants)
+            {
+                return ErrorCodes.InvalidState;
+            }
+
+            call.Participants[invitee] = new ParticipantRecord { State = ParticipantStates.Invited, Changed = true };
+        }
+
+        call.Kind = "group";
+        return null;
+    }
+
+    public static string? Accept(CallRecord call, long sender)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!call.Participants.TryGetValue(sender, out var participant) || participant.State != ParticipantStates.Invited)
+        {
+            return participant?.State == ParticipantStates.Joined && call.IsOpen ? ErrorCodes.InvalidState : ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsOpen)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        participant.State = ParticipantStates.Joined;
+        participant.Changed = true;
+        if (call.Joined >= 2)
+        {
+            call.State = CallStates.Active;
+        }
+
+        return null;
+    }
+
+    public static string? Decline(CallRecord call, long sender)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!call.Participants.TryGetValue(sender, out var participant) || participant.State != ParticipantStates.Invited)
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsOpen)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        participant.State = ParticipantStates.Declined;
+        participant.Changed = true;
+        Settle(call);
+        return null;
+    }
+
+    public static string? Hangup(CallRecord call, long sender)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!call.Participants.TryGetValue(sender, out var participant))
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (participant.State == ParticipantStates.Invited)
+        {
+            return Decline(call, sender);
+        }
+
+        if (participant.State != ParticipantStates.Joined)
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsOpen)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        participant.State = ParticipantStates.Left;
+        participant.Changed = true;
+        if (call.State == CallStates.Ringing && sender == call.CreatedBy)
+        {
+            call.State = CallStates.Cancelled;
+            return null;
+        }
+
+        Settle(call);
+        return null;
+    }
+
+    public static string? SetMedia(CallRecord call, long sender, bool audio, bool video)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!IsJoined(call, sender))
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsOpen)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        var participant = call.Participants[sender];
+        participant.Audio = audio;
+        participant.Video = video;
+        participant.Changed = true;
+        return null;
+    }
+
+    /// <summary>A ringing call nobody answered in time.</summary>
+    public static void Miss(CallRecord call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (call.State == CallStates.Ringing)
+        {
+            call.State = CallStates.Missed;
+        }
+    }
+
+    private static bool IsJoined(CallRecord call, long userId)
+        => call.Participants.TryGetValue(userId, out var p) && p.State == ParticipantStates.Joined;
+
+    // After someone leaves or declines: a call that cannot hold a conversation any more ends.
+    private static void Settle(CallRecord call)
+    {
+        if (call.State == CallStates.Ringing && call.Invited == 0 && call.Joined < 2)
+        {
+            call.State = CallStates.Declined;
+        }
+        else if (call.State == CallStates.Active && call.Joined < 2)
+        {
+            call.State = CallStates.Ended;
+        }
+    }
+}

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Telemetry;
+
+namespace PgVideoChat.Relay.Connections;
+
+/// <summary>
+/// One client's WebSocket: a receive loop that hands requests and frames to ingest, and a send loop that drains
+/// the connection's bounded queue. Events reach the queue only from fan-out (that is, from the slot).
+/// </summary>
+internal sealed class ClientConnection : IDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly ClientSendQueue _queue;
+    private readonly FanOutOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Lock _dedupeGate = new();
+    private readonly Dictionary<long, long> _callVersions = [];
+    private readonly HashSet<long> _snapshotChatIds = [];
+    private long _snapshotMaxChatId;
+    private int _closeCode;
+    private string _closeReason = string.Empty;
+
+    public ClientConnection(long id, WebSocket socket, long userId, string displayName, FanOutOptions options, RelayMetrics metrics, RelayState state, ILogger logger)
+    {
+        _socket = socket;
+        _options = options;
+        _logger = logger;
+        UserId = userId;
+        DisplayName = displayName;
+        Id = id;
+        _queue = new ClientSendQueue(options, metrics, state);
+    }
+
+    public long Id { get; }
+
+    /// <summary>Per-connection frame rate and error throttling; used only by the receive loop.</summary>
+    public Ingest.MediaRateLimiter RateLimiter { get; } = new(TimeProvider.System);
+
+    public long UserId { get; }
+
+    public string DisplayName { get; }
+
+    public CancellationToken Closing => _closing.Token;
+
+    public int QueueLength => _queue.Count;
+
+    /// <summary>Records what the <c>hello</c> snapshot already gave this client, so slot replays of it are not sent twice.</summary>
+    public void RememberSnapshot(HelloMessage hello)
+    {
+        ArgumentNullException.ThrowIfNull(hello);
+        lock (_dedupeGate)
+        {
+            foreach (var call in hello.Calls)
+            {
+                _callVersions[call.CallId] = call.Version;
+            }
+
+            foreach (var chat in hello.Chat)
+            {
+                _snapshotChatIds.Add(chat.Id);
+                _snapshotMaxChatId = Math.Max(_snapshotMaxChatId, chat.Id);
+            }
+        }
+    }
+
+    public void SendHello(HelloMessage hello)
+        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(hello, ProtocolJsonContext.Default.HelloMessage), first: true);
+
+    /// <summary>Queues a <c>call</c> event unless this client already has that version or a newer one.</summary>
+    public void SendCall(long callId, long version, byte[] message)
+    {
+        lock (_dedupeGate)
+        {
+            if (_callVersions.TryGetValue(callId, out var known) && known >= version)
+            {
+                return;
+            }
+
+            _callVersions[callId] = version;
+        }
+
+        EnqueueControl(message);
+    }
+
+    /// <summary>Queues a <c>chat</c> event unless the snapshot already carried it.</summary>
+    public void SendChat(long chatId, byte[] message)
+    {
+        lock (_dedupeGate)
+        {
+            if (chatId <= _snapshotMaxChatId && _snapshotChatIds.Contains(chatId))
+            {
+                return;
+            }
+        }
+
+        EnqueueControl(message);
+    }
+
+    public void EnqueueControl(byte[] message, bool first = false)
+    {
+        if (!_queue.EnqueueControl(message, first))
+        {
+            RequestClose(CloseCodes.TooSlow, "too slow: control messages were not read in time");
+        }
+    }
+
+    public void EnqueueFrame(OutboundFrame frame) => _queue.EnqueueFrame(frame);
+
+    public void SendError(string? rid, string code, string message)
+        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(new ErrorMessage(rid, code, message), ProtocolJsonContext.Default.ErrorMessage));
+
+    public void SendAck(AckMessage ack)
+        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(ack, ProtocolJsonContext.Default.AckMessage));
+
+    /// <summary>Asks both loops to stop; the first reason given wins and is sent as the close frame.</summary>
+    public void RequestClose(int code, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeCode, code, 0) == 0)
+        {
+            _closeReason = reason;
+            _closing.Cancel();
+        }
+    }
+
+    public (int Code, string Reason) CloseStatus => (_closeCode == 0 ? CloseCodes.Normal : _closeCode, _closeReason);
+
+    /// <summary>Runs the send loop until the connection closes.</summary>
+    public async Task SendLoopAsync(RelayMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                var item = await _queue.DequeueAsync(_closing.Token);
+                if (item is null)
+                {
+                    if (_queue.Overflowed)
+                    {
+                        RequestClose(CloseCodes.TooSlow, "too slow: control messages were not read in time");
+                    }
+
+                    return;
+                }
+
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+                timeout.CancelAfter(_options.SendTimeout);
+                var (control, frame) = item.Value;
+                try
+                {
+                    if (control is not null)
+                    {
+                        await _socket.SendAsync(control, WebSocketMessageType.Text, true, timeout.Token);
+                    }
+                    else
+                    {
+                        await _socket.SendAsync(frame!.Memory, WebSocketMessageType.Binary, true, timeout.Token);
+                        metrics.FrameForwarded(frame.Kind);
+                    }
+                }
+                catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
+                {
+                    RequestClose(CloseCodes.TooSlow, "too slow: a send did not complete in time");
+                    return;
+                }
+                finally
+                {
+                    frame?.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (WebSocketException)
+        {
+            RequestClose(CloseCodes.GoingAway, "connection lost");
+        }
+        finally
+        {
+            _queue.Complete();
+        }
+    }
+
+    /// <summary>Receives whole messages (text ≤ 64 KiB, binary ≤ header + 256 KiB) and hands each to <paramref name="onMessage"/>.</summary>
+    public async Task ReceiveLoopAsync(Func<ClientConnection, WebSocketMessageType, ReadOnlyMemory<byte>, ValueTask> onMessage)
+    {
+        ArgumentNullException.ThrowIfNull(onMessage);
+        var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimits.MaxBinaryMessageBytes + 1);
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        RequestClose(CloseCodes.TooLarge, $"message larger than {ProtocolLimits.MaxBinaryMessageBytes} bytes");
+                        return;
+                    }
+
+                    // Not cancelled by a close request: aborting a receive would abort the socket and lose the close code.
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        RequestClose(CloseCodes.Normal, "closed by the client");
+                        return;
+                    }
+
+                    length += result.Count;
+                    var limit = result.MessageType == WebSocketMessageType.Text ? ProtocolLimits.MaxTextMessageBytes : ProtocolLimits.MaxBinaryMessageBytes;
+                    if (length > limit)
+                    {
+                        RequestClose(CloseCodes.TooLarge, $"{(result.MessageType == WebSocketMessageType.Text ? "text" : "binary")} message larger than {limit} bytes");
+                        return;
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                await onMessage(this, result.MessageType, buffer.AsMemory(0, length));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
+        {
+            RequestClose(CloseCodes.GoingAway, "connection lost");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Completes when a close was requested (by either side, fan-out or shutdown).</summary>
+    public Task WhenCloseRequested()
+    {
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _closing.Token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), closed);
+        return closed.Task;
+    }
+
+    /// <summary>Ends a socket whose peer did not answer the close frame.</summary>
+    public void Abort() => _socket.Abort();
+
+    /// <summary>Sends the close frame (best effort, bounded in time) and stops the queue.</summary>
+    public async Task CloseAsync()
+    {
+        _queue.Complete();
+        var (code, reason) = CloseStatus;
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone; nothing more to tell it.
+        }
+
+        static string Truncate(string reason) => reason.Length <= 120 ? reason : reason[..120];
+    }
+
+    public void Dispose()
+    {
+        _queue.Dispose();
+        _closing.Dispose();
+    }
+
+    public override string ToString() => $"connection {Id} (user {UserId})";
+}

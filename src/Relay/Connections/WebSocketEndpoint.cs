@@ -1,0 +1,142 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Auth;
+using PgVideoChat.Relay.Ingest;
+using PgVideoChat.Relay.Presence;
+using PgVideoChat.Relay.Telemetry;
+
+namespace PgVideoChat.Relay.Connections;
+
+/// <summary><c>GET /ws?access_token=…</c>: origin check, token check, presence, <c>hello</c>, then the two loops.</summary>
+internal static class WebSocketEndpoint
+{
+    public static IEndpointRouteBuilder MapClientWebSocket(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.Map("/ws", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("PgVideoChat.Relay.Connections");
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket required",
+                detail: "Open this endpoint with a WebSocket: /ws?access_token=<token from POST /api/sessions>.").ExecuteAsync(context);
+            return;
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        if (!services.GetRequiredService<OriginPolicy>().IsAllowed(origin))
+        {
+            Log.OriginRefused(logger, origin);
+            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
+                detail: "This page's origin is not in Relay:AllowedOrigins.").ExecuteAsync(context);
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var state = services.GetRequiredService<RelayState>();
+        var options = services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        if (!state.SchemaReady || !state.StreamConnected)
+        {
+            await CloseAsync(socket, CloseCodes.DatabaseUnavailable, "the relay has no replication stream yet; reconnect shortly");
+            return;
+        }
+
+        var tokens = services.GetRequiredService<SessionTokenService>();
+        if (!tokens.TryVerify(context.Request.Query["access_token"], out var identity, out var reason))
+        {
+            Log.TokenRefused(logger, reason);
+            await CloseAsync(socket, CloseCodes.Unauthorized, reason);
+            return;
+        }
+
+        var presence = services.GetRequiredService<PresenceStore>();
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        var displayName = await presence.FindDisplayNameAsync(identity.UserId, context.RequestAborted);
+        if (displayName is null)
+        {
+            await CloseAsync(socket, CloseCodes.Unauthorized, "unknown user");
+            return;
+        }
+
+        var registry = services.GetRequiredService<ConnectionRegistry>();
+        var metrics = services.GetRequiredService<RelayMetrics>();
+        var handler = services.GetRequiredService<ClientMessageHandler>();
+        var connection = new ClientConnection(registry.NextId(), socket, identity.UserId, displayName, options.FanOut, metrics, state, logger);
+        using var stopping = lifetime.ApplicationStopping.Register(() => connection.RequestClose(CloseCodes.GoingAway, "relay shutting down"));
+        using var aborted = context.RequestAborted.Register(() => connection.RequestClose(CloseCodes.GoingAway, "connection lost"));
+
+        // Registered before the snapshot is read, so no event committed in between is missed; the
+        // connection's de-duplication drops what the snapshot already holds.
+        registry.Add(connection);
+        state.ClientConnected();
+        long? presenceRow = null;
+        try
+        {
+            presenceRow = await presence.ConnectAsync(identity.UserId, options.InstanceId, connection.Closing);
+            var hello = await services.GetRequiredService<HelloSnapshot>()
+                .BuildAsync(options.InstanceId, new UserSummary(identity.UserId, displayName), connection.Closing);
+            connection.RememberSnapshot(hello);
+            connection.SendHello(hello);
+            Log.ClientConnected(logger, connection.Id, connection.UserId);
+
+            var sending = connection.SendLoopAsync(metrics);
+            var receiving = connection.ReceiveLoopAsync(handler.HandleAsync);
+            await Task.WhenAny(receiving, connection.WhenCloseRequested());
+            connection.RequestClose(CloseCodes.Normal, "closed");
+            await sending;
+            await connection.CloseAsync();
+            if (await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2))) != receiving)
+            {
+                connection.Abort();
+            }
+
+            await receiving;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            connection.RequestClose(CloseCodes.DatabaseUnavailable, "the relay lost its database");
+        }
+        finally
+        {
+            registry.Remove(connection);
+            state.ClientDisconnected();
+            await connection.CloseAsync();
+            connection.Dispose();
+            var (code, closeReason) = connection.CloseStatus;
+            metrics.Disconnected(code);
+            Log.ClientClosed(logger, connection.Id, connection.UserId, code, closeReason);
+            if (presenceRow is { } row)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await presence.DisconnectAsync(row, timeout.Token);
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
+                {
+                    // The row is removed when this relay next starts; presence shows the user a little longer.
+                }
+            }
+        }
+    }
+
+    private static async Task CloseAsync(WebSocket socket, int code, string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using System.Net.WebSockets;
+using Npgsql;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Calls;
+using PgVideoChat.Relay.Chat;
+using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Telemetry;
+
+namespace PgVideoChat.Relay.Ingest;
+
+/// <summary>
+/// Everything a client sends: control requests become transactions (call state, chat), media frames go to the
+/// write pipeline. The sender is always the connection's authenticated user. Nothing is sent to other
+/// clients from here: they learn of it from the slot.
+/// </summary>
+internal sealed class ClientMessageHandler(
+    CallStore calls,
+    CallDirectory directory,
+    ChatStore chat,
+    MediaIngestPipeline pipeline,
+    RelayMetrics metrics,
+    ILogger<ClientMessageHandler> logger)
+{
+    public ValueTask HandleAsync(ClientConnection connection, WebSocketMessageType type, ReadOnlyMemory<byte> message)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (type == WebSocketMessageType.Binary)
+        {
+            HandleFrame(connection, message.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        return HandleControlAsync(connection, message);
+    }
+
+    private void HandleFrame(ClientConnection connection, ReadOnlySpan<byte> message)
+    {
+        if (!MediaFrameHeader.TryRead(message, out var header, out var headerLength, out var error))
+        {
+            Malformed(connection, error!);
+            return;
+        }
+
+        var payload = message[headerLength..];
+        error = MediaFrameRules.Validate(header, payload);
+        if (error is not null)
+        {
+            Malformed(connection, error);
+            return;
+        }
+
+        if (header.SenderId != 0 && header.SenderId != connection.UserId)
+        {
+            Refuse(connection, header.Kind, "forged_sender", ErrorCodes.InvalidMessage, "senderId must be 0 or your own user id");
+            return;
+        }
+
+        var membership = directory.CheckMediaSender(header.CallId, connection.UserId);
+        if (membership is not null)
+        {
+            Refuse(connection, header.Kind, "not_participant", membership,
+                membership == ErrorCodes.InvalidState ? $"call {header.CallId} is not active" : $"you are not a joined participant of call {header.CallId}");
+            return;
+        }
+
+        switch (connection.RateLimiter.Check(header.Kind))
+        {
+            case RateVerdict.Dropped:
+                Refuse(connection, header.Kind, "rate_limited", ErrorCodes.RateLimited, $"{RelayMetrics.KindName(header.Kind)} frames above the per-second limit are dropped");
+                return;
+            case RateVerdict.Flooding:
+                metrics.FrameDropped(header.Kind, "rate_limited");
+                connection.RequestClose(CloseCodes.Flooding, "flooding: frame rate far above the limit");
+                return;
+        }
+
+        if (!pipeline.TryEnqueue(header, connection.UserId, payload))
+        {
+            Refuse(connection, header.Kind, "ingest_full", ErrorCodes.Unavailable, "the relay's write pipeline is full; frame dropped");
+        }
+    }
+
+    private async ValueTask HandleControlAsync(ClientConnection connection, ReadOnlyMemory<byte> message)
+    {
+        var status = ClientRequestParser.TryParse(message, out var request, out var rid, out var error);
+        switch (status)
+        {
+            case ParseStatus.Malformed:
+                Malformed(connection, error);
+                return;
+            case ParseStatus.Invalid:
+                Reject(connection, rid, ErrorCodes.InvalidMessage, error);
+                return;
+            case ParseStatus.UnknownType:
+                Reject(connection, rid, ErrorCodes.UnknownType, error);
+                return;
+        }
+
+        try
+        {
+            await ExecuteAsync(connection, request!);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException && !connection.Closing.IsCancellationRequested)
+        {
+            Log.RequestFailed(logger, ex, request!.Type, connection.UserId);
+            Reject(connection, rid, ErrorCodes.Unavailable, "the database is unreachable; retry later");
+        }
+        catch (OperationCanceledException) when (connection.Closing.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ExecuteAsync(ClientConnection connection, ClientRequest request)
+    {
+        var user = connection.UserId;
+        var ct = connection.Closing;
+        CallOutcome outcome;
+        switch (request.Type)
+        {
+            case RequestTypes.Ping:
+                Ack(connection, request.Rid);
+                return;
+            case RequestTypes.ChatSend:
+                var sent = await chat.SendAsync(user, connection.DisplayName, request, ct);
+                if (sent.Error is not null)
+                {
+                    Reject(connection, request.Rid, sent.Error, sent.Message!);
+                    return;
+                }
+
+                Ack(connection, request.Rid, id: sent.Id);
+                return;
+            case RequestTypes.CallInvite:
+                outcome = await calls.InviteAsync(user, request.Invitees, ct);
+                break;
+            case RequestTypes.CallAdd:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.Add(call, user, request.UserId), ct);
+                break;
+            case RequestTypes.CallAccept:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.Accept(call, user), ct);
+                break;
+            case RequestTypes.CallDecline:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.Decline(call, user), ct);
+                break;
+            case RequestTypes.CallHangup:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.Hangup(call, user), ct);
+                break;
+            case RequestTypes.MediaState:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.SetMedia(call, user, request.Audio, request.Video), ct);
+                break;
+            default:
+                Reject(connection, request.Rid, ErrorCodes.UnknownType, $"unknown type '{request.Type}'");
+                return;
+        }
+
+        if (outcome.Error is not null)
+        {
+            Reject(connection, request.Rid, outcome.Error, outcome.Message ?? outcome.Error);
+            return;
+        }
+
+        Ack(connection, request.Rid, callId: outcome.CallId);
+    }
+
+    private static void Ack(ClientConnection connection, string? rid, long? callId = null, long? id = null)
+    {
+        if (rid is not null)
+        {
+            connection.SendAck(new AckMessage(rid, callId, id));
+        }
+    }
+
+    private void Reject(ClientConnection connection, string? rid, string code, string message)
+    {
+        metrics.RequestRejected(code);
+        connection.SendError(rid, code, message);
+    }
+
+    private void Refuse(ClientConnection connection, MediaKind kind, string reason, string code, string message)
+    {
+        metrics.FrameDropped(kind, reason);
+        metrics.RequestRejected(code);
+        if (connection.RateLimiter.ShouldReport(code))
+        {
+            connection.SendError(null, code, message);
+        }
+    }
+
+    private void Malformed(ClientConnection connection, string reason)
+    {
+        Log.MalformedMessage(logger, connection.Id, connection.UserId, reason);
+        connection.RequestClose(CloseCodes.Malformed, $"malformed: {reason}");
+    }
+}

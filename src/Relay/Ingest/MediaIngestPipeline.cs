@@ -1,0 +1,139 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Telemetry;
+
+namespace PgVideoChat.Relay.Ingest;
+
+/// <summary>A validated frame waiting to be written; its payload lives in a pooled buffer until then.</summary>
+internal readonly record struct PendingFrame(MediaFrameHeader Header, long SenderId, long ReceivedMicros, byte[] Buffer, int Length);
+
+/// <summary>
+/// The write pipeline (group commit): whatever frames are queued when the writer is free go to Postgres in one
+/// round trip and one transaction; it never waits to fill a batch, so a lone frame is written at once.
+/// The INSERT is the publish: the rows reach recipients only through the replication slot.
+/// </summary>
+internal sealed class MediaIngestPipeline : BackgroundService
+{
+    private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+    private readonly Channel<PendingFrame> _queue;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IngestOptions _options;
+    private readonly RelayMetrics _metrics;
+    private readonly RelayState _state;
+    private readonly ILogger<MediaIngestPipeline> _logger;
+
+    public MediaIngestPipeline(NpgsqlDataSource dataSource, IOptions<RelayOptions> options, RelayMetrics metrics, RelayState state, ILogger<MediaIngestPipeline> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _dataSource = dataSource;
+        _options = options.Value.Ingest;
+        _metrics = metrics;
+        _state = state;
+        _logger = logger;
+        _queue = Channel.CreateBounded<PendingFrame>(new BoundedChannelOptions(_options.QueueFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline is full.</summary>
+    public bool TryEnqueue(in MediaFrameHeader header, long senderId, ReadOnlySpan<byte> payload)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+        payload.CopyTo(buffer);
+        var frame = new PendingFrame(header, senderId, NowMicros(), buffer, payload.Length);
+        if (!_queue.Writer.TryWrite(frame))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return false;
+        }
+
+        _state.IngestQueueChanged(1);
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingFrame>(_options.MaxBatchFrames);
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken))
+            {
+                var bytes = 0;
+                while (batch.Count < _options.MaxBatchFrames && bytes < _options.MaxBatchBytes && reader.TryRead(out var frame))
+                {
+                    batch.Add(frame);
+                    bytes += frame.Length;
+                }
+
+                _state.IngestQueueChanged(-batch.Count);
+                await WriteAsync(batch, stoppingToken);
+                foreach (var frame in batch)
+                {
+                    ArrayPool<byte>.Shared.Return(frame.Buffer);
+                }
+
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WriteAsync(List<PendingFrame> frames, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            await using var batch = new NpgsqlBatch(connection);
+            foreach (var frame in frames)
+            {
+                var video = frame.Header.Kind == MediaKind.Video;
+                var command = new NpgsqlBatchCommand(video ? InsertVideo : InsertAudio);
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.CallId });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.SenderId });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.Sequence });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.CaptureTimeMicros });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.ReceivedMicros });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = video ? frame.Header.Width : frame.Header.Channels });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = video ? frame.Header.Height : (int)frame.Header.SampleRate });
+                command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = frame.Buffer.AsMemory(0, frame.Length) });
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            _metrics.BatchWritten(frames.Count, Stopwatch.GetElapsedTime(started));
+            var videoFrames = frames.Count(static f => f.Header.Kind == MediaKind.Video);
+            if (videoFrames > 0)
+            {
+                _metrics.FrameIngested(MediaKind.Video, videoFrames, frames.Where(static f => f.Header.Kind == MediaKind.Video).Sum(static f => (long)f.Length));
+            }
+
+            if (videoFrames < frames.Count)
+            {
+                _metrics.FrameIngested(MediaKind.Audio, frames.Count - videoFrames, frames.Where(static f => f.Header.Kind == MediaKind.Audio).Sum(static f => (long)f.Length));
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Media is real-time: a batch the database refused is dropped (and counted), never retried late.
+            Log.BatchFailed(_logger, ex, frames.Count);
+            foreach (var frame in frames)
+            {
+                _metrics.FrameDropped(frame.Header.Kind, "db_error");
+            }
+        }
+    }
+
+    private static long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+}

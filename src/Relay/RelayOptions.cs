@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PgVideoChat.Relay;
+
+/// <summary>The relay's settings (configuration section <c>Relay</c>), validated at start.</summary>
+internal sealed class RelayOptions
+{
+    public const string SectionName = "Relay";
+
+    /// <summary>This instance's id; its replication slot is named after it and it must stay stable across restarts.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]{1,40}$", ErrorMessage = "Relay:InstanceId must be 1-40 letters, digits, '-' or '_'.")]
+    public string InstanceId { get; set; } = "relay-0";
+
+    /// <summary>Origins whose pages may open a WebSocket and call the sign-in endpoint.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    [Required]
+    public string PublicationName { get; set; } = "pgvideochat";
+
+    /// <summary>pgoutput protocol version (PG15 accepts 1-3); rows are always requested in binary.</summary>
+    [Range(1, 3)]
+    public int PgOutputProtocolVersion { get; set; } = 2;
+
+    /// <summary>How long frames are kept (whole partitions are dropped after it).</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan FrameRetention { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The width of one frame partition.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan FramePartitionWidth { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Media committed longer ago than this is not forwarded (catch-up after a restart).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan StaleMediaThreshold { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary><c>/health</c> turns unhealthy when the slot lags more than this.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MaxSlotLag { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the relay confirms its LSN to Postgres (Npgsql's default is 10 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A ringing call nobody answers within this becomes <c>missed</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RingTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    [Required]
+    public AuthOptions Auth { get; set; } = new();
+
+    [Required]
+    public FanOutOptions FanOut { get; set; } = new();
+
+    [Required]
+    public IngestOptions Ingest { get; set; } = new();
+}
+
+internal sealed class AuthOptions
+{
+    /// <summary>HMAC-SHA256 key for session tokens; the AppHost generates one per run.</summary>
+    [Required(ErrorMessage = "Relay:Auth:SigningKey is required (the AppHost sets it; otherwise set Relay__Auth__SigningKey to 32+ random characters).")]
+    [MinLength(32, ErrorMessage = "Relay:Auth:SigningKey must have at least 32 characters.")]
+    public string SigningKey { get; set; } = string.Empty;
+
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+}
+
+internal sealed class FanOutOptions
+{
+    /// <summary>Video frames queued per connection before the oldest are dropped.</summary>
+    [Range(1, 1000)]
+    public int VideoQueueFrames { get; set; } = 8;
+
+    /// <summary>Audio frames queued per connection before the oldest are dropped.</summary>
+    [Range(1, 1000)]
+    public int AudioQueueFrames { get; set; } = 16;
+
+    /// <summary>Control messages queued per connection before the client is disconnected as too slow (4408).</summary>
+    [Range(1, 100_000)]
+    public int ControlQueueMessages { get; set; } = 1000;
+
+    /// <summary>A single send that takes longer than this closes the connection as too slow.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+internal sealed class IngestOptions
+{
+    /// <summary>Frames waiting for the write pipeline; beyond it frames are refused (<c>unavailable</c>).</summary>
+    [Range(1, 1_000_000)]
+    public int QueueFrames { get; set; } = 2048;
+
+    /// <summary>The most frames written in one round trip.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchFrames { get; set; } = 128;
+
+    /// <summary>The most payload bytes written in one round trip.</summary>
+    [Range(1, 1_073_741_824)]
+    public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+}

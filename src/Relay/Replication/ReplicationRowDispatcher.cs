@@ -1,0 +1,180 @@
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Calls;
+using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Telemetry;
+
+namespace PgVideoChat.Relay.Replication;
+
+/// <summary>
+/// Turns pgoutput rows (binary format) of the publication's tables into events for fan-out. Columns are read by
+/// name, in order, exactly once, as the replication stream requires; media payloads are read straight into the
+/// pooled buffer that every recipient then shares.
+/// </summary>
+internal sealed class ReplicationRowDispatcher(FanOutRouter router, RelayMetrics metrics)
+{
+    public async ValueTask DispatchAsync(RelationMessage relation, ReplicationTuple row, DateTime commitTime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(relation);
+        ArgumentNullException.ThrowIfNull(row);
+        var table = relation.RelationName;
+        metrics.RowReceived(table);
+        switch (table)
+        {
+            case "video_frames":
+                await MediaAsync(MediaKind.Video, row, commitTime, cancellationToken);
+                break;
+            case "audio_frames":
+                await MediaAsync(MediaKind.Audio, row, commitTime, cancellationToken);
+                break;
+            case "chat_messages":
+                router.Chat(await ChatAsync(row, cancellationToken));
+                break;
+            case "calls":
+                router.Call(await CallAsync(row, cancellationToken));
+                break;
+            case "presence":
+                router.Presence(await PresenceAsync(row, cancellationToken));
+                break;
+            default:
+                await SkipAsync(row, cancellationToken);
+                break;
+        }
+    }
+
+    private async ValueTask MediaAsync(MediaKind kind, ReplicationTuple row, DateTime commitTime, CancellationToken cancellationToken)
+    {
+        long callId = 0, senderId = 0, sequence = 0, captureUs = 0, receivedUs = 0;
+        int a = 0, b = 0;
+        OutboundFrame? frame = null;
+        try
+        {
+            await foreach (var value in row.WithCancellation(cancellationToken))
+            {
+                switch (value.GetFieldName())
+                {
+                    case "call_id": callId = await value.Get<long>(cancellationToken); break;
+                    case "sender_id": senderId = await value.Get<long>(cancellationToken); break;
+                    case "sequence": sequence = await value.Get<long>(cancellationToken); break;
+                    case "capture_us": captureUs = await value.Get<long>(cancellationToken); break;
+                    case "received_us": receivedUs = await value.Get<long>(cancellationToken); break;
+                    case "width" or "channels": a = await value.Get<int>(cancellationToken); break;
+                    case "height" or "sample_rate": b = await value.Get<int>(cancellationToken); break;
+                    case "payload":
+                        frame = new OutboundFrame(kind, MediaFrameHeader.Size + value.Length);
+                        await using (var stream = value.GetStream())
+                        {
+                            await stream.ReadExactlyAsync(frame.Memory[MediaFrameHeader.Size..], cancellationToken);
+                        }
+
+                        break;
+                    default:
+                        await SkipValueAsync(value, cancellationToken);
+                        break;
+                }
+            }
+
+            if (frame is null)
+            {
+                return;
+            }
+
+            var header = kind == MediaKind.Video
+                ? MediaFrameHeader.Video((uint)sequence, callId, captureUs, (ushort)a, (ushort)b, senderId)
+                : MediaFrameHeader.Audio((uint)sequence, callId, captureUs, (ushort)a, (uint)b, senderId);
+            header.Write(frame.Memory.Span);
+            frame.ReceivedMicros = receivedUs;
+            router.Media(frame, callId, senderId, commitTime);
+        }
+        finally
+        {
+            // The router took its own references; this one was the reader's.
+            frame?.Release();
+        }
+    }
+
+    private static async ValueTask<ChatEntry> ChatAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        long id = 0, from = 0;
+        long? callId = null, to = null;
+        string fromName = string.Empty, text = string.Empty;
+        string? clientMsgId = null;
+        var sentAt = DateTime.UtcNow;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            switch (value.GetFieldName())
+            {
+                case "id": id = await value.Get<long>(cancellationToken); break;
+                case "call_id": callId = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
+                case "to_user": to = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
+                case "from_user": from = await value.Get<long>(cancellationToken); break;
+                case "from_name": fromName = await value.Get<string>(cancellationToken); break;
+                case "body": text = await value.Get<string>(cancellationToken); break;
+                case "client_msg_id": clientMsgId = value.IsDBNull ? null : await value.Get<string>(cancellationToken); break;
+                case "sent_at": sentAt = await value.Get<DateTime>(cancellationToken); break;
+                default: await SkipValueAsync(value, cancellationToken); break;
+            }
+        }
+
+        return new ChatEntry(id, callId, to, from, fromName, text, clientMsgId, sentAt);
+    }
+
+    private static async ValueTask<CallSnapshot> CallAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        long id = 0, createdBy = 0, version = 0;
+        string kind = string.Empty, state = string.Empty, participants = "[]";
+        var updatedAt = DateTime.UtcNow;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            switch (value.GetFieldName())
+            {
+                case "id": id = await value.Get<long>(cancellationToken); break;
+                case "kind": kind = await value.Get<string>(cancellationToken); break;
+                case "state": state = await value.Get<string>(cancellationToken); break;
+                case "created_by": createdBy = await value.Get<long>(cancellationToken); break;
+                case "version": version = await value.Get<long>(cancellationToken); break;
+                case "updated_at": updatedAt = await value.Get<DateTime>(cancellationToken); break;
+                case "participants": participants = await value.Get<string>(cancellationToken); break;
+                default: await SkipValueAsync(value, cancellationToken); break;
+            }
+        }
+
+        return new CallSnapshot(id, kind, state, createdBy, version, updatedAt, CallRows.ParseParticipants(participants));
+    }
+
+    private static async ValueTask<PresenceMessage> PresenceAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        long userId = 0;
+        var displayName = string.Empty;
+        var online = false;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            switch (value.GetFieldName())
+            {
+                case "user_id": userId = await value.Get<long>(cancellationToken); break;
+                case "display_name": displayName = await value.Get<string>(cancellationToken); break;
+                case "online": online = await value.Get<bool>(cancellationToken); break;
+                default: await SkipValueAsync(value, cancellationToken); break;
+            }
+        }
+
+        return new PresenceMessage(userId, displayName, online);
+    }
+
+    private static async ValueTask SkipAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            await SkipValueAsync(value, cancellationToken);
+        }
+    }
+
+    private static async ValueTask SkipValueAsync(ReplicationValue value, CancellationToken cancellationToken)
+    {
+        if (!value.IsDBNull && !value.IsUnchangedToastedValue)
+        {
+            await value.Get(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using Npgsql;
+
+namespace PgVideoChat.Relay.Storage;
+
+/// <summary>
+/// Retention for the insert-only frame tables: time partitions are created ahead of time and whole partitions
+/// older than the retention window are detached and dropped — no DELETE, no dead tuples, no vacuum.
+/// </summary>
+internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan width, TimeSpan retention)
+{
+    public static readonly string[] Tables = ["video_frames", "audio_frames"];
+
+    // Partitions exist this far ahead, so an INSERT never finds no partition even if maintenance stalls a while.
+    private static readonly TimeSpan Lookahead = TimeSpan.FromMinutes(2);
+
+    private const long AdvisoryLockKey = 0x5067_5643_6861_7402;
+
+    /// <summary>Creates missing partitions and drops expired ones; returns (created, dropped).</summary>
+    public async Task<(int Created, int Dropped)> MaintainAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // A session lock (not a transaction one): DETACH … CONCURRENTLY cannot run inside a transaction.
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
+        {
+            tryLock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return (0, 0);
+            }
+        }
+
+        try
+        {
+            var created = 0;
+            var dropped = 0;
+            var now = DateTimeOffset.UtcNow;
+            var widthSeconds = (long)width.TotalSeconds;
+            var first = now.ToUnixTimeSeconds() / widthSeconds * widthSeconds - widthSeconds;
+            var last = (now + Lookahead).ToUnixTimeSeconds();
+            var expiredBefore = (now - retention).ToUnixTimeSeconds();
+            foreach (var table in Tables)
+            {
+                var existing = await ListAsync(connection, table, cancellationToken);
+                for (var start = first; start <= last; start += widthSeconds)
+                {
+                    if (existing.Contains(start) || start + widthSeconds <= expiredBefore)
+                    {
+                        continue;
+                    }
+
+                    await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
+                        $"CREATE TABLE IF NOT EXISTS {table}_p{start} PARTITION OF {table} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds}))"),
+                        cancellationToken);
+                    created++;
+                }
+
+                foreach (var start in existing)
+                {
+                    if (start + widthSeconds > expiredBefore)
+                    {
+                        continue;
+                    }
+
+                    // CONCURRENTLY takes only a SHARE UPDATE EXCLUSIVE lock: inserts into the live partitions go on.
+                    await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE {table} DETACH PARTITION {table}_p{start} CONCURRENTLY"), cancellationToken);
+                    await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"DROP TABLE {table}_p{start}"), cancellationToken);
+                    dropped++;
+                }
+            }
+
+            return (created, dropped);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+            unlock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<SortedSet<long>> ListAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    {
+        var starts = new SortedSet<long>();
+        await using var command = new NpgsqlCommand("""
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = $1::regclass
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = table });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var prefix = table + "_p";
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var name = reader.GetString(0);
+            if (name.StartsWith(prefix, StringComparison.Ordinal)
+                && long.TryParse(name.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+            {
+                starts.Add(start);
+            }
+        }
+
+        return starts;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

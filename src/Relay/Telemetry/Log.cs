@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging;
+
+namespace PgVideoChat.Relay.Telemetry;
+
+/// <summary>The relay's log events (source-generated).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Schema is at version {Version}; applied {Applied} migration(s)")]
+    public static partial void SchemaReady(ILogger logger, int version, int applied);
+
+    [LoggerMessage(2, LogLevel.Information, "Created replication slot {Slot} at {Lsn}")]
+    public static partial void SlotCreated(ILogger logger, string slot, string lsn);
+
+    [LoggerMessage(3, LogLevel.Information, "Replication stream started on slot {Slot} (publication {Publication}, pgoutput v{ProtocolVersion}, binary) from {Lsn}")]
+    public static partial void StreamStarted(ILogger logger, string slot, string publication, int protocolVersion, string lsn);
+
+    [LoggerMessage(4, LogLevel.Warning, "Replication stream on slot {Slot} failed; reconnecting in {DelayMs} ms")]
+    public static partial void StreamFailed(ILogger logger, Exception exception, string slot, int delayMs);
+
+    [LoggerMessage(5, LogLevel.Error, "Replication slot {Slot} was invalidated (max_slot_wal_keep_size): rows in between are gone from the stream. Dropping and recreating it; clients will resync from the tables")]
+    public static partial void SlotInvalidated(ILogger logger, string slot);
+
+    [LoggerMessage(6, LogLevel.Information, "Client {ConnectionId} (user {UserId}) connected")]
+    public static partial void ClientConnected(ILogger logger, long connectionId, long userId);
+
+    [LoggerMessage(7, LogLevel.Information, "Client {ConnectionId} (user {UserId}) closed with {CloseCode}: {Reason}")]
+    public static partial void ClientClosed(ILogger logger, long connectionId, long userId, int closeCode, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Client {ConnectionId} (user {UserId}) sent a malformed message: {Reason}")]
+    public static partial void MalformedMessage(ILogger logger, long connectionId, long userId, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "WebSocket refused: origin {Origin} is not allowed")]
+    public static partial void OriginRefused(ILogger logger, string origin);
+
+    [LoggerMessage(10, LogLevel.Warning, "WebSocket refused: {Reason}")]
+    public static partial void TokenRefused(ILogger logger, string reason);
+
+    [LoggerMessage(11, LogLevel.Warning, "Write pipeline failed to store {Frames} frame(s); they are dropped")]
+    public static partial void BatchFailed(ILogger logger, Exception exception, int frames);
+
+    [LoggerMessage(12, LogLevel.Error, "Request {Type} from user {UserId} failed")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, string type, long userId);
+
+    [LoggerMessage(13, LogLevel.Information, "Frame partitions: created {Created}, dropped {Dropped}")]
+    public static partial void PartitionsRotated(ILogger logger, int created, int dropped);
+
+    [LoggerMessage(14, LogLevel.Warning, "Frame partition maintenance failed")]
+    public static partial void PartitionMaintenanceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Removed {Count} stale connection row(s) of relay {RelayId}")]
+    public static partial void StaleConnectionsRemoved(ILogger logger, int count, string relayId);
+
+    [LoggerMessage(16, LogLevel.Information, "{Count} ringing call(s) became missed")]
+    public static partial void CallsMissed(ILogger logger, int count);
+
+    [LoggerMessage(17, LogLevel.Warning, "Background task {Task} failed")]
+    public static partial void BackgroundFailed(ILogger logger, Exception exception, string task);
+
+    [LoggerMessage(18, LogLevel.Warning, "Relay startup could not reach the database; retrying in {DelayMs} ms")]
+    public static partial void StartupRetry(ILogger logger, Exception exception, int delayMs);
+
+    [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]
+    public static partial void RowDecodeFailed(ILogger logger, Exception exception, string table);
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics.Metrics;
+using PgVideoChat.Protocol;
+
+namespace PgVideoChat.Relay.Telemetry;
+
+/// <summary>
+/// The relay's instruments (meter <c>PgVideoChat.Relay</c>); on <c>/metrics</c> they appear with the
+/// <c>pgvideochat_</c> prefix. docs/metrics.md lists them.
+/// </summary>
+internal sealed class RelayMetrics
+{
+    public const string MeterName = "PgVideoChat.Relay";
+
+    private readonly Counter<long> _framesIngested;
+    private readonly Counter<long> _framesForwarded;
+    private readonly Counter<long> _framesDropped;
+    private readonly Counter<long> _bytesIngested;
+    private readonly Counter<long> _rowsReceived;
+    private readonly Counter<long> _messagesRejected;
+    private readonly Counter<long> _disconnects;
+    private readonly Counter<long> _slotRecreated;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _insertDuration;
+    private readonly Histogram<double> _forwardLatency;
+
+    public RelayMetrics(IMeterFactory meterFactory, RelayState state)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(state);
+        var meter = meterFactory.Create(MeterName);
+        _framesIngested = meter.CreateCounter<long>("pgvideochat.frames.ingested", "{frame}", "Media frames written to Postgres.");
+        _bytesIngested = meter.CreateCounter<long>("pgvideochat.frames.ingested.bytes", "By", "Media payload bytes written to Postgres.");
+        _framesForwarded = meter.CreateCounter<long>("pgvideochat.frames.forwarded", "{frame}", "Media frames from the slot handed to client send queues.");
+        _framesDropped = meter.CreateCounter<long>("pgvideochat.frames.dropped", "{frame}", "Media frames dropped, by kind and reason.");
+        _rowsReceived = meter.CreateCounter<long>("pgvideochat.replication.rows", "{row}", "Rows received from the replication slot, by table.");
+        _messagesRejected = meter.CreateCounter<long>("pgvideochat.requests.rejected", "{request}", "Client requests refused, by error code.");
+        _disconnects = meter.CreateCounter<long>("pgvideochat.clients.disconnects", "{connection}", "Connections closed, by close code.");
+        _slotRecreated = meter.CreateCounter<long>("pgvideochat.replication.slot.recreated", "{event}", "Times the slot was found invalidated and recreated.");
+        _batchSize = meter.CreateHistogram<int>("pgvideochat.ingest.batch.size", "{frame}", "Frames per group-commit round trip.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        _insertDuration = meter.CreateHistogram<double>("pgvideochat.ingest.insert.duration", "s", "Time of one group-commit round trip.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1] });
+        _forwardLatency = meter.CreateHistogram<double>("pgvideochat.forward.latency", "s", "From the relay receiving a frame to a relay handing it to a client's queue (through Postgres).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5] });
+        meter.CreateObservableGauge("pgvideochat.replication.lag.bytes", () => state.SlotLagBytes, "By", "pg_current_wal_lsn() - confirmed_flush_lsn of this relay's slot.");
+        meter.CreateObservableGauge("pgvideochat.replication.lag.seconds", () => state.SlotLagSeconds, "s", "Now minus the commit time of the transaction being forwarded (0 when caught up).");
+        meter.CreateObservableGauge("pgvideochat.replication.connected", () => state.StreamConnected ? 1 : 0, "{stream}", "1 while the replication stream is up.");
+        meter.CreateObservableGauge("pgvideochat.clients.connected", () => state.ConnectedClients, "{connection}", "Open client WebSockets.");
+        meter.CreateObservableGauge("pgvideochat.fanout.queue.depth", () => state.QueuedMessages, "{message}", "Messages waiting in all client send queues.");
+        meter.CreateObservableGauge("pgvideochat.ingest.queue.depth", () => state.IngestQueueDepth, "{frame}", "Frames waiting for the write pipeline.");
+    }
+
+    public void FrameIngested(MediaKind kind, int count, long bytes)
+    {
+        _framesIngested.Add(count, Kind(kind));
+        _bytesIngested.Add(bytes, Kind(kind));
+    }
+
+    public void FrameForwarded(MediaKind kind) => _framesForwarded.Add(1, Kind(kind));
+
+    public void FrameDropped(MediaKind kind, string reason)
+        => _framesDropped.Add(1, new KeyValuePair<string, object?>("kind", KindName(kind)), new KeyValuePair<string, object?>("reason", reason));
+
+    public void RowReceived(string table) => _rowsReceived.Add(1, new KeyValuePair<string, object?>("table", table));
+
+    public void RequestRejected(string code) => _messagesRejected.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void Disconnected(int closeCode) => _disconnects.Add(1, new KeyValuePair<string, object?>("code", closeCode));
+
+    public void SlotRecreated() => _slotRecreated.Add(1);
+
+    public void BatchWritten(int frames, TimeSpan duration)
+    {
+        _batchSize.Record(frames);
+        _insertDuration.Record(duration.TotalSeconds);
+    }
+
+    public void ForwardLatency(MediaKind kind, double seconds) => _forwardLatency.Record(seconds, Kind(kind));
+
+    public static string KindName(MediaKind kind) => kind == MediaKind.Video ? "video" : "audio";
+
+    private static KeyValuePair<string, object?> Kind(MediaKind kind) => new("kind", KindName(kind));
+}

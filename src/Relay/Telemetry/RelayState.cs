@@ -1,0 +1,56 @@
+namespace PgVideoChat.Relay.Telemetry;
+
+/// <summary>Live figures of this relay instance, written by their owners and read by metrics and health.</summary>
+internal sealed class RelayState
+{
+    private long _slotLagBytes;
+    private long _connectedClients;
+    private long _queuedMessages;
+    private long _ingestQueueDepth;
+    private long _lagTicks;
+    private volatile bool _streamConnected;
+    private volatile bool _schemaReady;
+
+    public bool StreamConnected
+    {
+        get => _streamConnected;
+        set => _streamConnected = value;
+    }
+
+    /// <summary>The schema is migrated and this relay's slot exists: clients may connect.</summary>
+    public bool SchemaReady
+    {
+        get => _schemaReady;
+        set => _schemaReady = value;
+    }
+
+    public long SlotLagBytes
+    {
+        get => Interlocked.Read(ref _slotLagBytes);
+        set => Interlocked.Exchange(ref _slotLagBytes, value);
+    }
+
+    /// <summary>Seconds behind: at the last transaction received, now minus its commit time; 0 once the stream is idle.</summary>
+    public double SlotLagSeconds => Interlocked.Read(ref _lagTicks) / (double)TimeSpan.TicksPerSecond;
+
+    public long ConnectedClients => Interlocked.Read(ref _connectedClients);
+
+    public long QueuedMessages => Interlocked.Read(ref _queuedMessages);
+
+    public long IngestQueueDepth => Interlocked.Read(ref _ingestQueueDepth);
+
+    /// <summary>A transaction committed at <paramref name="commitTime"/> has been received.</summary>
+    public void TransactionReceived(DateTime commitTime)
+        => Interlocked.Exchange(ref _lagTicks, Math.Max(0, DateTime.UtcNow.Ticks - commitTime.ToUniversalTime().Ticks));
+
+    /// <summary>Everything the server has sent so far has been forwarded and nothing new arrived for a while.</summary>
+    public void CaughtUp() => Interlocked.Exchange(ref _lagTicks, 0);
+
+    public void ClientConnected() => Interlocked.Increment(ref _connectedClients);
+
+    public void ClientDisconnected() => Interlocked.Decrement(ref _connectedClients);
+
+    public void QueueChanged(long delta) => Interlocked.Add(ref _queuedMessages, delta);
+
+    public void IngestQueueChanged(long delta) => Interlocked.Add(ref _ingestQueueDepth, delta);
+}
