@@ -15,6 +15,15 @@ var relay = builder.AddProject<Projects.Relay>("relay")
     .WithEnvironment(context => context.EnvironmentVariables["Relay__InstanceId"] = $"relay-{context.ReplicaIndex}")
     .WithEnvironment("Relay__Auth__SigningKey", signingKey);
 
+// Any other Relay:* setting given to the AppHost (e.g. --Relay:FrameRetention=00:01:00) reaches every relay.
+foreach (var (key, value) in builder.Configuration.GetSection("Relay").AsEnumerable(makePathsRelative: true))
+{
+    if (value is not null && key != "Replicas")
+    {
+        relay.WithEnvironment($"Relay__{key.Replace(":", "__", StringComparison.Ordinal)}", value);
+    }
+}
+
 var webclient = builder.AddProject<Projects.WebClient>("webclient")
     .WithHttpEndpoint(port: 5080);
 

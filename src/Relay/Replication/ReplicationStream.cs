@@ -186,15 +186,22 @@ internal sealed class ReplicationStream(
                 continue;
             }
 
-            var received = connection.LastReceivedLsn;
-            if (received != default && received > connection.LastFlushedLsn)
+            try
             {
-                connection.SetReplicationStatus(received);
-                await connection.SendStatusUpdate(cancellationToken);
-            }
+                var received = connection.LastReceivedLsn;
+                if (received != default && received > connection.LastFlushedLsn)
+                {
+                    connection.SetReplicationStatus(received);
+                    await connection.SendStatusUpdate(cancellationToken);
+                }
 
-            state.StreamConnected = true;
-            state.CaughtUp();
+                state.StreamConnected = true;
+                state.CaughtUp();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.BackgroundFailed(logger, ex, "idle slot advance");
+            }
         }
     }
 

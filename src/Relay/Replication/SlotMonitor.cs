@@ -30,13 +30,15 @@ internal sealed class SlotMonitor(
 
             try
             {
-                await using var command = dataSource.CreateCommand("""
-                    SELECT COALESCE((SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1), -1);
-                    UPDATE relay_instances SET heartbeat_at = now() WHERE relay_id = $2;
-                    """);
-                command.Parameters.Add(new NpgsqlParameter { Value = slot });
-                command.Parameters.Add(new NpgsqlParameter { Value = _options.InstanceId });
-                state.SlotLagBytes = (long)(await command.ExecuteScalarAsync(stoppingToken))!;
+                await using var batch = dataSource.CreateBatch();
+                var lag = new NpgsqlBatchCommand(
+                    "SELECT COALESCE((SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1), -1)");
+                lag.Parameters.Add(new NpgsqlParameter { Value = slot });
+                var heartbeat = new NpgsqlBatchCommand("UPDATE relay_instances SET heartbeat_at = now() WHERE relay_id = $1");
+                heartbeat.Parameters.Add(new NpgsqlParameter { Value = _options.InstanceId });
+                batch.BatchCommands.Add(lag);
+                batch.BatchCommands.Add(heartbeat);
+                state.SlotLagBytes = (long)(await batch.ExecuteScalarAsync(stoppingToken))!;
 
                 if (DateTime.UtcNow - lastRotation >= rotateEvery)
                 {

@@ -56,7 +56,7 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Warning, "Background task {Task} failed")]
     public static partial void BackgroundFailed(ILogger logger, Exception exception, string task);
 
-    [LoggerMessage(18, LogLevel.Warning, "Relay startup could not reach the database; retrying in {DelayMs} ms")]
+    [LoggerMessage(18, LogLevel.Warning, "Relay startup (schema, partitions, slot) failed; retrying in {DelayMs} ms")]
     public static partial void StartupRetry(ILogger logger, Exception exception, int delayMs);
 
     [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]

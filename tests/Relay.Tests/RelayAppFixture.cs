@@ -1,0 +1,112 @@
+using Npgsql;
+using PgVideoChat.Hosting;
+using PgVideoChat.Hosting.Testing;
+
+namespace PgVideoChat.Relay.Tests;
+
+/// <summary>
+/// The real app model (Postgres with wal_level=logical, the relay, the web client) started through the
+/// AppHost's test entry point, once per test class, with the pgoutput protocol version under test.
+/// </summary>
+public abstract class RelayAppFixture : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+
+    protected abstract int ProtocolVersion { get; }
+
+    /// <summary>Extra AppHost arguments (e.g. relay settings) for a fixture variant.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public Uri RelayUri => App.GetEndpoint("relay");
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        string[] args = [$"--Relay:PgOutputProtocolVersion={ProtocolVersion}", .. ExtraArguments];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cts.Token);
+        _app = await builder.BuildAsync(cts.Token);
+        await _app.StartAsync(cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
+        ConnectionString = (await _app.GetConnectionStringAsync("videochat", cts.Token))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Waits until the relay reports itself healthy again (e.g. after a restart).</summary>
+    public async Task WaitForRelayHealthyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = RelayUri };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health", cancellationToken)).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The relay did not become healthy within 60 s.");
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+}
+
+public sealed class PgOutputV1Fixture : RelayAppFixture
+{
+    protected override int ProtocolVersion => 1;
+}
+
+public sealed class PgOutputV2Fixture : RelayAppFixture
+{
+    protected override int ProtocolVersion => 2;
+}
+
+public sealed class PgOutputV3Fixture : RelayAppFixture
+{
+    protected override int ProtocolVersion => 3;
+}
