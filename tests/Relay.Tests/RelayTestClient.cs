@@ -24,6 +24,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private Task? _receiving;
+    private TaskCompletionSource _resume = CompletedGate();
     private int _nextRid;
 
     private RelayTestClient(SignInResponse session) => Session = session;
@@ -230,6 +231,18 @@ internal sealed class RelayTestClient : IAsyncDisposable
         return (_socket.CloseStatus, _socket.CloseStatusDescription);
     }
 
+    /// <summary>Stops reading from the socket (a stalled consumer): the relay's sends back up.</summary>
+    public void PauseReading() => _resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ResumeReading() => _resume.TrySetResult();
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
+    }
+
     private async Task ReceiveLoopAsync()
     {
         var buffer = new byte[1024 * 1024];
@@ -237,6 +250,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
         {
             while (true)
             {
+                await _resume.Task.WaitAsync(_stop.Token);
                 var length = 0;
                 WebSocketReceiveResult result;
                 do
@@ -299,6 +313,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
         {
         }
 
+        _resume.TrySetResult();
         await _stop.CancelAsync();
         if (_receiving is not null)
         {
