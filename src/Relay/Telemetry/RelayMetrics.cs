@@ -42,6 +42,14 @@ internal sealed class RelayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1] });
         _forwardLatency = meter.CreateHistogram<double>("pgvideochat.forward.latency", "s", "From the relay receiving a frame to a relay handing it to a client's queue (through Postgres).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5] });
+        // Series that exist from the start read as 0 on dashboards instead of "no data".
+        _slotRecreated.Add(0);
+        foreach (var kind in new[] { MediaKind.Video, MediaKind.Audio })
+        {
+            FrameDropped(kind, "queue_full", 0);
+            FrameDropped(kind, "stale", 0);
+        }
+
         meter.CreateObservableGauge("pgvideochat.replication.lag.bytes", () => state.SlotLagBytes, "By", "pg_current_wal_lsn() - confirmed_flush_lsn of this relay's slot.");
         meter.CreateObservableGauge("pgvideochat.replication.lag.seconds", () => state.SlotLagSeconds, "s", "Now minus the commit time of the transaction being forwarded (0 when caught up).");
         meter.CreateObservableGauge("pgvideochat.replication.connected", () => state.StreamConnected ? 1 : 0, "{stream}", "1 while the replication stream is up.");
@@ -58,8 +66,8 @@ internal sealed class RelayMetrics
 
     public void FrameForwarded(MediaKind kind) => _framesForwarded.Add(1, Kind(kind));
 
-    public void FrameDropped(MediaKind kind, string reason)
-        => _framesDropped.Add(1, new KeyValuePair<string, object?>("kind", KindName(kind)), new KeyValuePair<string, object?>("reason", reason));
+    public void FrameDropped(MediaKind kind, string reason, int count = 1)
+        => _framesDropped.Add(count, new KeyValuePair<string, object?>("kind", KindName(kind)), new KeyValuePair<string, object?>("reason", reason));
 
     public void RowReceived(string table) => _rowsReceived.Add(1, new KeyValuePair<string, object?>("table", table));
 
