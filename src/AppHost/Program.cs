@@ -2,6 +2,15 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var postgres = builder.AddPostgres("postgres")
     .WithSetting("wal_level", "logical");
+
+// Server settings for experiments, e.g. --Postgres:Settings:max_slot_wal_keep_size=64MB.
+foreach (var (name, value) in builder.Configuration.GetSection("Postgres:Settings").AsEnumerable(makePathsRelative: true))
+{
+    if (value is not null)
+    {
+        postgres.WithSetting(name, value);
+    }
+}
 var videochat = postgres.AddDatabase("videochat");
 
 var signingKey = builder.AddParameter("relay-signing-key", new GenerateParameterDefault { MinLength = 44 }, secret: true);

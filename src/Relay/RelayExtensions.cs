@@ -58,6 +58,7 @@ internal static class RelayExtensions
         services.AddHostedService<ReplicationStream>();
         services.AddHostedService<SlotMonitor>();
         services.AddHostedService<MissedCallSweeper>();
+        services.AddHostedService<SlotWatchdog>();
 
         services.AddHealthChecks()
             .AddNpgSql(name: "PostgreSql")

@@ -46,6 +46,14 @@ internal sealed class RelayOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RingTimeout { get; set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>A relay instance whose heartbeat is older than this is gone: the watchdog drops its slot and connections.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "30.00:00:00")]
+    public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the slot watchdog looks for abandoned relay instances.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     [Required]
     public AuthOptions Auth { get; set; } = new();
 
@@ -91,6 +99,10 @@ internal sealed class IngestOptions
     /// <summary>Frames waiting for the write pipeline; beyond it frames are refused (<c>unavailable</c>).</summary>
     [Range(1, 1_000_000)]
     public int QueueFrames { get; set; } = 2048;
+
+    /// <summary>Payload bytes waiting for the write pipeline; beyond it frames are refused, so a database outage cannot grow memory.</summary>
+    [Range(1, int.MaxValue)]
+    public int QueueBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>The most frames written in one round trip.</summary>
     [Range(1, 10_000)]

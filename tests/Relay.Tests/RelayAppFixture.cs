@@ -31,7 +31,8 @@ public abstract class RelayAppFixture : IAsyncLifetime
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
-        ConnectionString = (await _app.GetConnectionStringAsync("videochat", cts.Token))!;
+        // Unpooled: tests restart Postgres, and a pooled connection would be dead afterwards.
+        ConnectionString = new NpgsqlConnectionStringBuilder((await _app.GetConnectionStringAsync("videochat", cts.Token))!) { Pooling = false }.ConnectionString;
     }
 
     public async Task DisposeAsync()
@@ -94,6 +95,28 @@ public abstract class RelayAppFixture : IAsyncLifetime
             await Task.Delay(200, cancellationToken);
         }
     }
+}
+
+/// <summary>
+/// For fault tests: a known signing key (to forge expired tokens), a fast slot watchdog, and a small
+/// <c>max_slot_wal_keep_size</c> so that a stopped relay's slot can be invalidated in seconds.
+/// </summary>
+public sealed class FaultFixture : RelayAppFixture
+{
+    public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(36));
+
+    protected override int ProtocolVersion => 2;
+
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        $"--Parameters:relay-signing-key={SigningKey}",
+        "--Relay:AbandonedAfter=00:00:05",
+        "--Relay:WatchdogInterval=00:00:01",
+        "--Postgres:Settings:max_slot_wal_keep_size=64MB",
+    ];
+
+    public int RelayProcessId => App.ResourceNotifications.Snapshots.Single(s => s.Name == "relay").ProcessId
+        ?? throw new InvalidOperationException("The relay is not running.");
 }
 
 public sealed class PgOutputV1Fixture : RelayAppFixture

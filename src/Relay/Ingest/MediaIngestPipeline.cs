@@ -27,6 +27,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
     private readonly RelayMetrics _metrics;
     private readonly RelayState _state;
     private readonly ILogger<MediaIngestPipeline> _logger;
+    private long _queuedBytes;
 
     public MediaIngestPipeline(NpgsqlDataSource dataSource, IOptions<RelayOptions> options, RelayMetrics metrics, RelayState state, ILogger<MediaIngestPipeline> logger)
     {
@@ -46,11 +47,18 @@ internal sealed class MediaIngestPipeline : BackgroundService
     /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline is full.</summary>
     public bool TryEnqueue(in MediaFrameHeader header, long senderId, ReadOnlySpan<byte> payload)
     {
+        if (Interlocked.Add(ref _queuedBytes, payload.Length) > _options.QueueBytes)
+        {
+            Interlocked.Add(ref _queuedBytes, -payload.Length);
+            return false;
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
         var frame = new PendingFrame(header, senderId, NowMicros(), buffer, payload.Length);
         if (!_queue.Writer.TryWrite(frame))
         {
+            Interlocked.Add(ref _queuedBytes, -payload.Length);
             ArrayPool<byte>.Shared.Return(buffer);
             return false;
         }
@@ -75,6 +83,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
                 }
 
                 _state.IngestQueueChanged(-batch.Count);
+                Interlocked.Add(ref _queuedBytes, -bytes);
                 await WriteAsync(batch, stoppingToken);
                 foreach (var frame in batch)
                 {

@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Warning, "Relay startup (schema, partitions, slot) failed; retrying in {DelayMs} ms")]
     public static partial void StartupRetry(ILogger logger, Exception exception, int delayMs);
 
+    [LoggerMessage(20, LogLevel.Warning, "Dropped abandoned replication slot {Slot} of relay instance {RelayId} (no heartbeat for {AbandonedAfter})")]
+    public static partial void AbandonedSlotDropped(ILogger logger, string slot, string relayId, TimeSpan abandonedAfter);
+
     [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]
     public static partial void RowDecodeFailed(ILogger logger, Exception exception, string table);
 }

@@ -19,6 +19,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _messagesRejected;
     private readonly Counter<long> _disconnects;
     private readonly Counter<long> _slotRecreated;
+    private readonly Counter<long> _abandonedSlots;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _insertDuration;
     private readonly Histogram<double> _forwardLatency;
@@ -36,6 +37,7 @@ internal sealed class RelayMetrics
         _messagesRejected = meter.CreateCounter<long>("pgvideochat.requests.rejected", "{request}", "Client requests refused, by error code.");
         _disconnects = meter.CreateCounter<long>("pgvideochat.clients.disconnects", "{connection}", "Connections closed, by close code.");
         _slotRecreated = meter.CreateCounter<long>("pgvideochat.replication.slot.recreated", "{event}", "Times the slot was found invalidated and recreated.");
+        _abandonedSlots = meter.CreateCounter<long>("pgvideochat.replication.slot.abandoned", "{slot}", "Slots of relay instances without a heartbeat dropped by the watchdog.");
         _batchSize = meter.CreateHistogram<int>("pgvideochat.ingest.batch.size", "{frame}", "Frames per group-commit round trip.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         _insertDuration = meter.CreateHistogram<double>("pgvideochat.ingest.insert.duration", "s", "Time of one group-commit round trip.",
@@ -44,6 +46,7 @@ internal sealed class RelayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5] });
         // Series that exist from the start read as 0 on dashboards instead of "no data".
         _slotRecreated.Add(0);
+        _abandonedSlots.Add(0);
         foreach (var kind in new[] { MediaKind.Video, MediaKind.Audio })
         {
             FrameDropped(kind, "queue_full", 0);
@@ -76,6 +79,8 @@ internal sealed class RelayMetrics
     public void Disconnected(int closeCode) => _disconnects.Add(1, new KeyValuePair<string, object?>("code", closeCode));
 
     public void SlotRecreated() => _slotRecreated.Add(1);
+
+    public void AbandonedSlotDropped() => _abandonedSlots.Add(1);
 
     public void BatchWritten(int frames, TimeSpan duration)
     {
