@@ -69,6 +69,28 @@ public abstract class RelayAppFixture : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>The relay's warnings, errors and exceptions with the lines after them, for failure messages.</summary>
+    public string RelayProblems(int maxLines = 120)
+    {
+        var lines = App.ResourceLogs.GetLines("relay");
+        var picked = new SortedSet<int>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var content = lines[i].Content;
+            if ((content.Contains("warn", StringComparison.Ordinal) || content.Contains("fail", StringComparison.Ordinal)
+                || content.Contains("crit", StringComparison.Ordinal) || content.Contains("Exception", StringComparison.Ordinal))
+                && !lines[Math.Min(i + 1, lines.Count - 1)].Content.Contains("Health check", StringComparison.Ordinal))
+            {
+                for (var j = i; j < Math.Min(lines.Count, i + 25); j++)
+                {
+                    picked.Add(j);
+                }
+            }
+        }
+
+        return string.Join('\n', picked.TakeLast(maxLines).Select(i => lines[i].Content));
+    }
+
     /// <summary>Waits until the relay reports itself healthy again (e.g. after a restart).</summary>
     public async Task WaitForRelayHealthyAsync(CancellationToken cancellationToken)
     {

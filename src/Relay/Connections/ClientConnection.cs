@@ -148,8 +148,9 @@ internal sealed class ClientConnection : IDisposable
                     return;
                 }
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-                timeout.CancelAfter(_options.SendTimeout);
+                // Only a timeout cancels a send: cancelling an in-flight send aborts the socket, so a close request
+                // waits for the current message (at most SendTimeout) and the close frame can still be sent.
+                using var timeout = new CancellationTokenSource(_options.SendTimeout);
                 var (control, frame) = item.Value;
                 try
                 {
@@ -163,7 +164,7 @@ internal sealed class ClientConnection : IDisposable
                         metrics.FrameForwarded(frame.Kind);
                     }
                 }
-                catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
                 {
                     RequestClose(CloseCodes.TooSlow, "too slow: a send did not complete in time");
                     return;

@@ -1,0 +1,233 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Auth;
+using Xunit.Abstractions;
+
+namespace PgVideoChat.Relay.Tests.Reliability;
+
+/// <summary>Fuzzed frames, floods, forged and expired tokens, awkward chat text.</summary>
+public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper output) : IClassFixture<FaultFixture>
+{
+    private static readonly int[] DocumentedCloseCodes = [1000, 1007, CloseCodes.Malformed, CloseCodes.TooLarge, CloseCodes.Flooding];
+
+    [Fact]
+    public async Task Fuzzed_messages_never_crash_the_relay_write_no_row_and_leave_other_calls_alone()
+    {
+        var cases = int.TryParse(Environment.GetEnvironmentVariable("PGVIDEOCHAT_FUZZ_CASES"), out var n) ? n : 5000;
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var ct = cts.Token;
+        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
+        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        var callId = await Calls.EstablishAsync(alice, ct, bob);
+        var relayPid = fixture.RelayProcessId;
+        var fuzzer = await RelayTestClient.SignInAsync(fixture.RelayUri, "Fuzzer", ct);
+
+        // The fuzzer is in no call, so no well-formed frame or call chat of its may be stored either.
+        var random = new Random(20261125);
+        var templates = new[]
+        {
+            Encoding.UTF8.GetBytes($$"""{"type":"call.accept","callId":{{callId}},"rid":"a"}"""),
+            Encoding.UTF8.GetBytes($$"""{"type":"media.state","callId":{{callId}},"audio":true,"video":false}"""),
+            Encoding.UTF8.GetBytes($$"""{"type":"chat.send","callId":{{callId}},"text":"hi","clientMsgId":"x"}"""),
+            Encoding.UTF8.GetBytes("""{"type":"ping","rid":"p"}"""),
+        };
+        var closes = new Dictionary<int, int>();
+        var sent = 0;
+        var fuzzClient = await RelayTestClient.ConnectAsync(fixture.RelayUri, fuzzer, ct);
+        try
+        {
+            while (sent < cases)
+            {
+                var (bytes, type) = NextCase(random, templates, callId);
+                await fuzzClient.SendAsync(bytes, type, ct);
+                sent++;
+
+                // A ping after every case: its ack proves the relay handled the case and kept the connection.
+                try
+                {
+                    await fuzzClient.RequestAsync(new JsonObject { ["type"] = "ping" }, ct);
+                    continue;
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or WebSocketException)
+                {
+                    await fuzzClient.WaitForCloseAsync(ct);
+                }
+
+                var code = fuzzClient.CloseStatus is { } status ? (int)status : -1;
+                closes[code] = closes.GetValueOrDefault(code) + 1;
+                Assert.True(DocumentedCloseCodes.Contains(code), $"undocumented close {code} '{fuzzClient.CloseDescription}' after case {sent} ({Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 64)))} as {type})\n{fixture.RelayProblems()}");
+                await fuzzClient.DisposeAsync();
+                fuzzClient = await RelayTestClient.ConnectAsync(fixture.RelayUri, fuzzer, ct);
+            }
+        }
+        finally
+        {
+            await fuzzClient.DisposeAsync();
+        }
+
+        Assert.True(ProcessProbe.IsAlive(relayPid), "the relay process died");
+        Assert.Equal(relayPid, fixture.RelayProcessId);
+        Assert.True(await ProcessProbe.IsHealthyAsync(fixture.RelayUri, ct));
+        var rows = await fixture.ScalarAsync<long>("""
+            SELECT (SELECT count(*) FROM video_frames WHERE sender_id = $1) + (SELECT count(*) FROM audio_frames WHERE sender_id = $1)
+                 + (SELECT count(*) FROM chat_messages WHERE from_user = $1) + (SELECT count(*) FROM calls WHERE created_by = $1)
+            """, fuzzer.UserId);
+        Assert.Equal(0L, rows);
+
+        await alice.SendFrameAsync(TestMedia.Video(callId, 42), TestMedia.Jpeg(10_000, 42), ct);
+        await bob.WaitForFramesAsync(1, f => f.Header.Sequence == 42, ct);
+        output.WriteLine($"fuzz: {sent:N0} cases, 0 crashes, {rows} rows written, closes by code: {string.Join(", ", closes.OrderBy(c => c.Key).Select(c => $"{c.Key}×{c.Value}"))}");
+    }
+
+    [Fact]
+    public async Task Frames_above_the_rate_limit_are_dropped_with_a_metric_and_persistent_flooding_disconnects()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = cts.Token;
+        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
+        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        var callId = await Calls.EstablishAsync(alice, ct, bob);
+        var droppedBefore = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_frames_dropped_total", "reason=\"rate_limited\"", ct);
+
+        // 80 frames at once: the first 30 in this second are stored, the rest dropped (below the flood line of 90).
+        var payload = TestMedia.Jpeg(2_000, 1);
+        for (uint i = 0; i < 80; i++)
+        {
+            await alice.SendFrameAsync(TestMedia.Video(callId, i), payload, ct);
+        }
+
+        var error = await alice.WaitForAsync(m => RelayTestClient.Type(m) == "error" && m.GetProperty("code").GetString() == ErrorCodes.RateLimited, ct);
+        await alice.AckedAsync(new JsonObject { ["type"] = "ping" }, ct);
+        await Task.Delay(500, ct);
+        var stored = await fixture.ScalarAsync<long>("SELECT count(*) FROM video_frames WHERE call_id = $1", callId);
+        Assert.InRange(stored, 30, 60); // a one-second window may straddle the burst
+        Assert.True(await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_frames_dropped_total", "reason=\"rate_limited\"", ct) - droppedBefore >= 80 - stored);
+        output.WriteLine($"flood: 80 frames in a burst, {stored} stored, error '{error.GetProperty("message").GetString()}'");
+
+        await Task.Delay(1100, ct);
+        for (uint i = 0; i < 200 && alice.CloseStatus is null; i++)
+        {
+            try
+            {
+                await alice.SendFrameAsync(TestMedia.Video(callId, 1000 + i), payload, ct);
+            }
+            catch (WebSocketException)
+            {
+                break;
+            }
+        }
+
+        var (status, _) = await alice.WaitForCloseAsync(ct);
+        Assert.Equal(CloseCodes.Flooding, (int?)status);
+    }
+
+    [Fact]
+    public async Task Forged_and_expired_tokens_are_refused_with_4401()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = cts.Token;
+        var session = await RelayTestClient.SignInAsync(fixture.RelayUri, "Alice", ct);
+        var options = Options.Create(new RelayOptions { Auth = new AuthOptions { SigningKey = fixture.SigningKey, TokenLifetime = TimeSpan.FromMinutes(1) } });
+        var (expired, _) = new SessionTokenService(options, new ShiftedTime(TimeSpan.FromHours(-2))).Issue(session.UserId);
+        var (valid, _) = new SessionTokenService(options, TimeProvider.System).Issue(session.UserId);
+        var forgedKey = Options.Create(new RelayOptions { Auth = new AuthOptions { SigningKey = new string('k', 44) } });
+        var (forged, _) = new SessionTokenService(forgedKey, TimeProvider.System).Issue(session.UserId);
+        var otherUser = valid.Replace($"v1.{session.UserId}.", $"v1.{session.UserId + 1}.", StringComparison.Ordinal);
+
+        foreach (var (name, token) in new[] { ("expired", expired), ("forged key", forged), ("someone else's id", otherUser) })
+        {
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, token), ct);
+            var result = await socket.ReceiveAsync(new byte[4096], ct);
+            Assert.True(result.MessageType == WebSocketMessageType.Close && (int?)result.CloseStatus == CloseCodes.Unauthorized, $"{name}: {result.MessageType} {result.CloseStatus}");
+        }
+
+        // The key the test knows is the relay's: a token it signs now is accepted, so the refusals above were about the token.
+        await using var client = await RelayTestClient.ConnectAsync(fixture.RelayUri, session with { Token = valid }, ct);
+        Assert.Equal(session.UserId, client.Hello.GetProperty("user").GetProperty("userId").GetInt64());
+    }
+
+    [Fact]
+    public async Task Chat_text_reaches_Postgres_as_a_parameter_and_is_stored_intact_or_refused_as_documented()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = cts.Token;
+        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
+        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        var callId = await Calls.EstablishAsync(alice, ct, bob);
+
+        var awkward = "'); DROP TABLE chat_messages; -- \"quoted\" \\backslash\\ $1 $$ 𝄞 é\t\r\n" + new string('x', 3900);
+        var id = await alice.ChatAsync(callId, awkward, ct);
+        Assert.Equal(awkward, await fixture.ScalarAsync<string>("SELECT body FROM chat_messages WHERE id = $1", id));
+        var delivered = await bob.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == id, ct);
+        Assert.Equal(awkward, delivered.GetProperty("text").GetString());
+
+        var nul = await alice.RequestAsync(new JsonObject { ["type"] = "chat.send", ["callId"] = callId, ["text"] = "a\0b" }, ct);
+        Assert.Equal(ErrorCodes.InvalidMessage, nul.GetProperty("code").GetString());
+        var tooLong = await alice.RequestAsync(new JsonObject { ["type"] = "chat.send", ["callId"] = callId, ["text"] = new string('y', 4001) }, ct);
+        Assert.Equal(ErrorCodes.InvalidMessage, tooLong.GetProperty("code").GetString());
+        var count = await fixture.ScalarAsync<long>("SELECT count(*) FROM chat_messages WHERE call_id = $1", callId);
+
+        // 100 KB of text is above the 64 KiB text frame limit: the connection closes with 4413, nothing is stored.
+        await alice.SendTextAsync(new JsonObject { ["type"] = "chat.send", ["callId"] = callId, ["text"] = new string('z', 100_000) }.ToJsonString(), ct);
+        var (status, _) = await alice.WaitForCloseAsync(ct);
+        Assert.Equal(CloseCodes.TooLarge, (int?)status);
+        Assert.Equal(count, await fixture.ScalarAsync<long>("SELECT count(*) FROM chat_messages WHERE call_id = $1", callId));
+        Assert.Equal(1L, await fixture.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'chat_messages'"));
+    }
+
+    private static (byte[] Bytes, WebSocketMessageType Type) NextCase(Random random, byte[][] templates, long callId)
+    {
+        switch (random.Next(6))
+        {
+            case 0: // random bytes as text or binary
+                var noise = new byte[random.Next(0, 2048)];
+                random.NextBytes(noise);
+                return (noise, random.Next(2) == 0 ? WebSocketMessageType.Text : WebSocketMessageType.Binary);
+            case 1: // a mutated control message
+                var json = (byte[])templates[random.Next(templates.Length)].Clone();
+                for (var i = random.Next(1, 4); i > 0; i--)
+                {
+                    json[random.Next(json.Length)] = (byte)random.Next(32, 127);
+                }
+
+                return (json, WebSocketMessageType.Text);
+            case 2: // a truncated control message
+                var template = templates[random.Next(templates.Length)];
+                return (template[..random.Next(template.Length)], WebSocketMessageType.Text);
+            case 3: // a valid header with a wrong declared length or a truncated header
+                var frame = new byte[random.Next(0, 80)];
+                if (frame.Length >= MediaFrameHeader.Size)
+                {
+                    MediaFrameHeader.Video(1, callId, 1, 640, 360).Write(frame);
+                    frame[2] = (byte)random.Next(256);
+                    frame[3] = (byte)random.Next(256);
+                }
+
+                return (frame, WebSocketMessageType.Binary);
+            case 4: // a mutated but mostly well-formed frame (kind, sizes, sender, marker)
+                var payload = TestMedia.Jpeg(random.Next(2, 4000), random.Next());
+                var mutated = new byte[MediaFrameHeader.Size + payload.Length];
+                (random.Next(2) == 0 ? TestMedia.Video(callId, 1) : TestMedia.Audio(callId, 1)).Write(mutated);
+                payload.CopyTo(mutated, MediaFrameHeader.Size);
+                for (var i = random.Next(1, 3); i > 0; i--)
+                {
+                    mutated[random.Next(mutated.Length)] ^= (byte)random.Next(1, 256);
+                }
+
+                return (mutated, WebSocketMessageType.Binary);
+            default: // a huge declared size in otherwise valid JSON, and deep nesting
+                return (Encoding.UTF8.GetBytes(random.Next(2) == 0
+                    ? $$"""{"type":"call.invite","to":[{{long.MaxValue}}],"rid":"{{new string('r', random.Next(100))}}"}"""
+                    : new string('[', random.Next(1, 200))), WebSocketMessageType.Text);
+        }
+    }
+
+    private sealed class ShiftedTime(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
+    }
+}
