@@ -19,7 +19,8 @@ public abstract class RelayAppFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The fixture has not started.");
 
-    public Uri RelayUri => App.GetEndpoint("relay");
+    /// <summary>Where clients reach "the relay": the relay itself, or the front door when there are several.</summary>
+    public virtual Uri RelayUri => App.GetEndpoint("relay");
 
     public string ConnectionString { get; private set; } = string.Empty;
 
@@ -30,7 +31,8 @@ public abstract class RelayAppFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cts.Token);
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
+        // The web client waits for the relay (or the front door, which waits for every relay).
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token);
         // Unpooled: tests restart Postgres, and a pooled connection would be dead afterwards.
         ConnectionString = new NpgsqlConnectionStringBuilder((await _app.GetConnectionStringAsync("videochat", cts.Token))!) { Pooling = false }.ConnectionString;
     }
@@ -139,6 +141,18 @@ public sealed class FaultFixture : RelayAppFixture
 
     public int RelayProcessId => App.ResourceNotifications.Snapshots.Single(s => s.Name == "relay").ProcessId
         ?? throw new InvalidOperationException("The relay is not running.");
+}
+
+/// <summary>Three relay instances on one Postgres, each with its own slot, behind the front door.</summary>
+public sealed class ThreeRelaysFixture : RelayAppFixture
+{
+    protected override int ProtocolVersion => 2;
+
+    protected override IEnumerable<string> ExtraArguments => ["--Relay:Replicas=3"];
+
+    public override Uri RelayUri => App.GetEndpoint("frontdoor");
+
+    public Uri Relay(int index) => App.GetEndpoint($"relay-{index}");
 }
 
 public sealed class PgOutputV1Fixture : RelayAppFixture
