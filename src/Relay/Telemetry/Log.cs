@@ -41,7 +41,7 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "Request {Type} from user {UserId} failed")]
     public static partial void RequestFailed(ILogger logger, Exception exception, string type, long userId);
 
-    [LoggerMessage(13, LogLevel.Information, "Frame partitions: created {Created}, dropped {Dropped}")]
+    [LoggerMessage(13, LogLevel.Debug, "Frame partitions: created {Created}, dropped {Dropped}")]
     public static partial void PartitionsRotated(ILogger logger, int created, int dropped);
 
     [LoggerMessage(14, LogLevel.Warning, "Frame partition maintenance failed")]
