@@ -113,6 +113,10 @@ function drawChart(canvas, seriesMap, format = (v) => v.toFixed(0)) {
   const w = canvas.width; const h = canvas.height; const pad = 40;
   ctx.clearRect(0, 0, w, h);
   const all = [...seriesMap.values()].flat();
+  // What the chart shows, for people using assistive tech and for browser tests: the newest value and the peak per series.
+  canvas.dataset.latest = JSON.stringify(Object.fromEntries([...seriesMap].map(([k, pts]) => [k, pts.at(-1)?.v ?? 0])));
+  canvas.dataset.peak = JSON.stringify(Object.fromEntries([...seriesMap].map(([k, pts]) => [k, Math.max(0, ...pts.map((p) => p.v))])));
+  canvas.setAttribute('aria-label', [...seriesMap].map(([k, pts]) => `${k}: ${format(pts.at(-1)?.v ?? 0)}`).join('; '));
   const now = Date.now(); const t0 = now - 5 * 60 * 1000;
   const max = Math.max(1, ...all.map((p) => p.v));
   ctx.strokeStyle = '#2d3640'; ctx.fillStyle = '#8a96a3'; ctx.font = '11px sans-serif';
