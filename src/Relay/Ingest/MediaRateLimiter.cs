@@ -13,31 +13,39 @@ internal enum RateVerdict
 }
 
 /// <summary>
-/// Per connection: frames per kind over a one-second window (video ≤ 30, audio ≤ 60), and at most one
-/// <c>error</c> per second per code so that a misbehaving client is told without being flooded back.
+/// Per connection: a token bucket per kind (video 30/s, audio 60/s) holding up to 1.5 s of frames, so that frames a
+/// network hiccup bunched together are not punished while the long-run rate stays bounded; more than twice the
+/// limit refused within one second is flooding. At most one <c>error</c> per second per code is sent back.
 /// Used only from the connection's receive loop, so it needs no locking.
 /// </summary>
 internal sealed class MediaRateLimiter(TimeProvider time)
 {
-    private const int FloodFactor = 3;
-    private readonly Window _video = new();
-    private readonly Window _audio = new();
+    private const double BurstSeconds = 1.5;
+    private const int FloodFactor = 2;
+    private readonly Bucket _video = new(ProtocolLimits.MaxVideoFps, time.GetTimestamp());
+    private readonly Bucket _audio = new(ProtocolLimits.MaxAudioFps, time.GetTimestamp());
     private readonly Dictionary<string, long> _lastErrorTicks = new(StringComparer.Ordinal);
 
     public RateVerdict Check(MediaKind kind)
     {
-        var (window, limit) = kind == MediaKind.Video ? (_video, ProtocolLimits.MaxVideoFps) : (_audio, ProtocolLimits.MaxAudioFps);
+        var bucket = kind == MediaKind.Video ? _video : _audio;
         var now = time.GetTimestamp();
-        if (time.GetElapsedTime(window.StartedAt, now) >= TimeSpan.FromSeconds(1))
+        var elapsed = time.GetElapsedTime(bucket.LastRefill, now).TotalSeconds;
+        bucket.LastRefill = now;
+        bucket.Tokens = Math.Min(bucket.Rate * BurstSeconds, bucket.Tokens + elapsed * bucket.Rate);
+        if (time.GetElapsedTime(bucket.RefusedSince, now) >= TimeSpan.FromSeconds(1))
         {
-            window.StartedAt = now;
-            window.Count = 0;
+            bucket.RefusedSince = now;
+            bucket.Refused = 0;
         }
 
-        window.Count++;
-        return window.Count <= limit ? RateVerdict.Allowed
-            : window.Count > limit * FloodFactor ? RateVerdict.Flooding
-            : RateVerdict.Dropped;
+        if (bucket.Tokens >= 1)
+        {
+            bucket.Tokens -= 1;
+            return RateVerdict.Allowed;
+        }
+
+        return ++bucket.Refused > bucket.Rate * FloodFactor ? RateVerdict.Flooding : RateVerdict.Dropped;
     }
 
     /// <summary>Whether an error with this code may be sent now.</summary>
@@ -53,10 +61,16 @@ internal sealed class MediaRateLimiter(TimeProvider time)
         return true;
     }
 
-    private sealed class Window
+    private sealed class Bucket(int rate, long now)
     {
-        public long StartedAt { get; set; }
+        public int Rate { get; } = rate;
 
-        public int Count { get; set; }
+        public double Tokens { get; set; } = rate * BurstSeconds;
+
+        public long LastRefill { get; set; } = now;
+
+        public long RefusedSince { get; set; } = now;
+
+        public int Refused { get; set; }
     }
 }

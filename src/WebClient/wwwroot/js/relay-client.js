@@ -78,7 +78,8 @@ export class RelayClient extends Emitter {
     this.relayUrl = String(relayUrl).replace(/\/+$/, '');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10000;
     this.backoffBaseMs = options.backoffBaseMs ?? 500;
-    this.backoffMaxMs = options.backoffMaxMs ?? 15000;
+    // A relay restart takes seconds: a low cap keeps clients from sleeping long after it is back.
+    this.backoffMaxMs = options.backoffMaxMs ?? 4000;
     this.pingIntervalMs = options.pingIntervalMs ?? 15000;
     this.maxBufferedVideoBytes = options.maxBufferedVideoBytes ?? 512 * 1024;
     this.maxBufferedAudioBytes = options.maxBufferedAudioBytes ?? 2 * 1024 * 1024;

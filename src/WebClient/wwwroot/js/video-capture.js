@@ -97,7 +97,8 @@ export class VideoCapture {
   _capture() {
     const callId = this.activeCallId();
     if (callId == null || !this.enabled || !this.track || this.track.readyState !== 'live') return;
-    if (this.inFlight) { this.framesSkipped++; return; }
+    // An encode still running: capture right after it instead of losing this tick (slow machines keep their fps).
+    if (this.inFlight) { this._captureWhenFree = true; return; }
     if (this.video.readyState < 2) return; // HAVE_CURRENT_DATA
     const size = this._targetSize();
     if (!size) return;
@@ -111,10 +112,14 @@ export class VideoCapture {
     this.ctx.drawImage(this.video, 0, 0, w, h);
     this.inFlight = true;
     const quality = this.quality;
+    const done = () => {
+      this.inFlight = false;
+      if (this._captureWhenFree) { this._captureWhenFree = false; this._capture(); }
+    };
     this.canvas.toBlob((blob) => {
-      if (!blob) { this.inFlight = false; return; }
+      if (!blob) { done(); return; }
       blob.arrayBuffer().then((buf) => {
-        this.inFlight = false;
+        queueMicrotask(done);
         if (buf.byteLength === 0 || buf.byteLength > this.maxFrameBytes) { this.framesSkipped++; return; }
         // The call may have ended while encoding.
         const nowCall = this.activeCallId();
@@ -127,7 +132,7 @@ export class VideoCapture {
         } else {
           this.framesSkipped++;
         }
-      }, () => { this.inFlight = false; });
+      }, done);
     }, 'image/jpeg', quality);
   }
 }
