@@ -1,0 +1,127 @@
+using System.Text.Json;
+using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Scenario;
+using Xunit.Abstractions;
+
+namespace PgVideoChat.LoadTests.Tests;
+
+/// <summary>
+/// Short runs of the <c>calls</c> scenario through the runner's public entry against the real app model: the reports
+/// exist and agree with each other, and the exit code follows the thresholds.
+/// </summary>
+public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output) : IClassFixture<AppModelFixture>, IDisposable
+{
+    private readonly string _reports = Path.Combine(Path.GetTempPath(), "pgvideochat-loadtests-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Two_calls_deliver_media_and_write_consistent_reports()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var writer = new TestOutputWriter(output);
+        var options = new CallsRunOptions
+        {
+            Calls = 2,
+            WarmUp = TimeSpan.FromSeconds(5),
+            Duration = TimeSpan.FromSeconds(15),
+            // Lenient enough for a busy 2-core CI box that also runs browsers.
+            Thresholds = new Thresholds(MaxP99Ms: 500, MinDeliveryPercent: 99),
+            Target = fixture.Target,
+            Output = new OutputOptions { ReportsDirectory = _reports, Writer = writer },
+        };
+
+        var result = await LoadRunner.RunCallsAsync(options, timeout.Token);
+        var summary = result.Summary;
+
+        // Every report of the session exists and is not empty.
+        var session = Path.GetFileName(result.ReportDirectory);
+        foreach (var file in new[] { session + ".txt", session + ".md", session + ".csv", session + ".html", "summary.json", "timeline.csv" })
+        {
+            var path = Path.Combine(result.ReportDirectory, file);
+            Assert.True(File.Exists(path), $"{file} is missing");
+            Assert.True(new FileInfo(path).Length > 0, $"{file} is empty");
+        }
+
+        // summary.json says what the returned summary says.
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "summary.json"), timeout.Token));
+        var root = json.RootElement;
+        Assert.Equal(2, root.GetProperty("calls").GetInt32());
+        Assert.Equal(summary.Frames["video"].Delivered, root.GetProperty("frames").GetProperty("video").GetProperty("delivered").GetInt64());
+        Assert.Equal(result.ExitCode, root.GetProperty("exitCode").GetInt32());
+        Assert.True(root.GetProperty("slot").TryGetProperty("maxLagBytes", out _));
+        Assert.True(root.GetProperty("relayPeakRssBytes").GetInt64() > 0);
+
+        // Counts add up: every expected delivery was either delivered or lost, and each frame had one recipient.
+        foreach (var kind in new[] { "video", "audio" })
+        {
+            var frames = summary.Frames[kind];
+            Assert.True(frames.Sent > 0, $"no {kind} frame was sent");
+            Assert.True(frames.Delivered > 0, $"no {kind} frame was delivered");
+            Assert.Equal(frames.Sent * (summary.GroupSize - 1), frames.ExpectedDeliveries);
+            Assert.Equal(frames.ExpectedDeliveries, frames.Delivered + frames.Lost);
+            Assert.Equal(frames.Delivered, summary.LatencyMs[kind].Count);
+            Assert.True(summary.LatencyMs[kind].P50 <= summary.LatencyMs[kind].P99);
+        }
+
+        // About 15 s of 2 calls × 2 senders at 15 fps video and 25 fps audio (900 and 1500), less what a starved
+        // runner skipped on a busy box.
+        Assert.InRange(summary.Frames["video"].Sent + summary.Runner!.SkippedFrames, 800, 1000);
+        Assert.InRange(summary.Frames["audio"].Sent, 1000, 1600);
+
+        // The CSV has NBomber's header and one row per step, agreeing with the summary.
+        var csv = await File.ReadAllLinesAsync(Path.Combine(result.ReportDirectory, session + ".csv"), timeout.Token);
+        Assert.Equal(ReportWriter.CsvHeader, csv[0]);
+        var videoRow = csv.Single(l => l.Split(',')[4] == "video").Split(',');
+        Assert.Equal(summary.Frames["video"].ExpectedDeliveries.ToString(System.Globalization.CultureInfo.InvariantCulture), videoRow[5]);
+        Assert.Equal(summary.Frames["video"].Delivered.ToString(System.Globalization.CultureInfo.InvariantCulture), videoRow[6]);
+
+        // The text report is NBomber-shaped; the HTML carries its charts inline.
+        var text = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, session + ".txt"), timeout.Token);
+        Assert.Contains("scenario: calls", text, StringComparison.Ordinal);
+        Assert.Contains("keep_constant, copies: 2", text, StringComparison.Ordinal);
+        Assert.Contains("latency percentile (ms)", text, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, session + ".html"), timeout.Token);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
+
+        // The exit code follows the thresholds.
+        Assert.Equal(summary.Thresholds!.Passed ? 0 : 1, result.ExitCode);
+        Assert.True(summary.Thresholds.Passed, "the lenient thresholds failed: " + string.Join("; ", summary.Thresholds.Failures));
+    }
+
+    [Fact]
+    public async Task An_impossible_threshold_fails_the_run_through_the_command_line()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var target = fixture.Target;
+        string[] args =
+        [
+            "run", "--calls", "1", "--warm-up", "2s", "--duration", "5s", "--p99", "0.001", "--delivery", "99",
+            "--relay-url", target.RelayUrl!.ToString(), "--connection-string", target.ConnectionString!,
+            "--relay-pid", target.RelayPid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--reports", _reports, "--session", "impossible", "--plain",
+        ];
+
+        var exitCode = await LoadRunner.MainAsync(args, timeout.Token);
+
+        Assert.Equal(1, exitCode);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_reports, "impossible", "summary.json"), timeout.Token));
+        var thresholds = json.RootElement.GetProperty("thresholds");
+        Assert.False(thresholds.GetProperty("passed").GetBoolean());
+        Assert.Contains(thresholds.GetProperty("failures").EnumerateArray(), f => f.GetString()!.Contains("p99", StringComparison.Ordinal));
+        Assert.True(json.RootElement.GetProperty("frames").GetProperty("video").GetProperty("delivered").GetInt64() > 0);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.Exists(_reports))
+            {
+                Directory.Delete(_reports, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using PgVideoChat.LoadTests.Media;
+using PgVideoChat.LoadTests.Monitoring;
+using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Stats;
+
+namespace PgVideoChat.LoadTests.Tests;
+
+/// <summary>The runner's parts that need no app model.</summary>
+public sealed class UnitTests
+{
+    [Fact]
+    public void Generated_video_frames_are_baseline_jpegs_of_webcam_size()
+    {
+        var media = MediaLibrary.Create(videoFrameCount: 3, targetVideoBytes: 25_000);
+
+        Assert.Equal(3, media.VideoFrames.Count);
+        Assert.Equal(3, media.VideoFrames.Select(f => f.Length).Distinct().Count());
+        foreach (var jpeg in media.VideoFrames)
+        {
+            Assert.InRange(jpeg.Length, 18_000, 32_000);
+            Assert.Equal([0xFF, 0xD8], jpeg[..2]);
+            Assert.Equal([0xFF, 0xD9], jpeg[^2..]);
+            var (width, height, components) = ReadFrameHeader(jpeg);
+            Assert.Equal((640, 360, 3), (width, height, components));
+        }
+
+        Assert.Equal(25, media.AudioFrames.Count);
+        Assert.All(media.AudioFrames, f => Assert.Equal(1920, f.Length));
+    }
+
+    /// <summary>Walks the JPEG's marker segments to the baseline SOF0 and reads its size.</summary>
+    private static (int Width, int Height, int Components) ReadFrameHeader(byte[] jpeg)
+    {
+        var offset = 2;
+        while (offset + 4 < jpeg.Length)
+        {
+            Assert.Equal(0xFF, jpeg[offset]);
+            var marker = jpeg[offset + 1];
+            var length = BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(offset + 2));
+            if (marker == 0xC0)
+            {
+                return (BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(offset + 7)), BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(offset + 5)), jpeg[offset + 9]);
+            }
+
+            Assert.NotEqual(0xDA, marker);
+            offset += 2 + length;
+        }
+
+        throw new InvalidOperationException("no SOF0 segment");
+    }
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("2m", 120)]
+    [InlineData("1.5s", 1.5)]
+    [InlineData("00:01:05", 65)]
+    [InlineData("45", 45)]
+    public void Durations_parse_as_typed(string text, double seconds) => Assert.Equal(TimeSpan.FromSeconds(seconds), Durations.Parse(text));
+
+    [Fact]
+    public void Load_simulations_parse_and_print_like_nbomber()
+    {
+        var ramp = LoadSimulation.Parse("ramping_constant:10:20s");
+        Assert.Equal(new LoadSimulation(LoadSimulationKind.RampingConstant, 10, TimeSpan.FromSeconds(20)), ramp);
+        Assert.Equal("ramping_constant, copies: 10, during: 00:00:20", ramp.ToString());
+        Assert.Throws<FormatException>(() => LoadSimulation.Parse("inject:5:10s"));
+
+        var timeline = new CallsRunOptions { Calls = 4, Ramp = TimeSpan.FromSeconds(10), Duration = TimeSpan.FromSeconds(30) }.Timeline();
+        Assert.Equal([LoadSimulationKind.RampingConstant, LoadSimulationKind.KeepConstant], timeline.Select(s => s.Kind));
+    }
+
+    [Fact]
+    public void Flow_tracker_tells_new_late_duplicate_and_wrapped_sequences()
+    {
+        var flow = new FlowTracker(senderId: 1, receiverId: 2, firstSequence: uint.MaxValue - 1);
+
+        Assert.Equal(FrameVerdict.New, flow.Record(uint.MaxValue - 1));
+        Assert.Equal(FrameVerdict.New, flow.Record(1)); // wrapped past 0
+        Assert.Equal(FrameVerdict.NewOutOfOrder, flow.Record(uint.MaxValue));
+        Assert.Equal(FrameVerdict.Duplicate, flow.Record(1));
+        Assert.Equal(FrameVerdict.Unexpected, flow.Record(uint.MaxValue - 5));
+        Assert.Equal((3L, 1L, 1L, 1L), (flow.Unique, flow.Duplicates, flow.OutOfOrder, flow.Unexpected));
+    }
+
+    [Fact]
+    public void Latency_stats_report_milliseconds_and_percentiles()
+    {
+        var stats = new LatencyStats();
+        for (var ms = 1; ms <= 100; ms++)
+        {
+            stats.Record(ms * 1000);
+        }
+
+        var summary = stats.Summary();
+        Assert.Equal(100, summary.Count);
+        Assert.Equal(1, summary.MinMs, 2);
+        Assert.Equal(100, summary.MaxMs, 2);
+        Assert.InRange(summary.P50Ms, 49.9, 50.1);
+        Assert.InRange(summary.P99Ms, 98.9, 99.1);
+    }
+
+    [Fact]
+    public void Relay_metrics_are_summed_over_labels()
+    {
+        var values = RelayMetricsScraper.Parse("""
+            # TYPE pgvideochat_frames_dropped_total counter
+            pgvideochat_frames_dropped_total{kind="video",reason="queue_full"} 3 1732500000000
+            pgvideochat_frames_dropped_total{kind="audio",reason="queue_full"} 4 1732500000000
+            pgvideochat_replication_lag_bytes 12345
+            http_server_active_requests 1
+            """);
+
+        Assert.Equal(7, values["pgvideochat_frames_dropped_total"]);
+        Assert.Equal(3, values["pgvideochat_frames_dropped_total{kind=\"video\",reason=\"queue_full\"}"]);
+        Assert.Equal(12345, values["pgvideochat_replication_lag_bytes"]);
+        Assert.False(values.ContainsKey("http_server_active_requests"));
+    }
+
+    [Fact]
+    public void Svg_charts_are_self_contained()
+    {
+        var svg = ReportWriter.Svg(new Chart("lag", "bytes", [new ChartSeries("slot", "#d62728", [(0, 0), (1, 1024), (2, 512)])]));
+        Assert.Contains("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("<polyline", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://cdn", svg, StringComparison.Ordinal);
+    }
+}

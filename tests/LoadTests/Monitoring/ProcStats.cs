@@ -1,0 +1,134 @@
+using System.Globalization;
+
+namespace PgVideoChat.LoadTests.Monitoring;
+
+/// <summary>CPU time and memory of processes from <c>/proc</c> (Linux); null where it cannot be read.</summary>
+internal static class ProcStats
+{
+    // USER_HZ: 100 on every Linux architecture .NET runs on.
+    private const double TicksPerSecond = 100;
+
+    /// <summary>utime + stime (and, with <paramref name="withChildren"/>, cutime + cstime of reaped children) in seconds.</summary>
+    public static double? CpuSeconds(int pid, bool withChildren = false)
+    {
+        var fields = StatFields(pid);
+        if (fields is null)
+        {
+            return null;
+        }
+
+        // Fields after "(comm)": [0] state, [1] ppid, … [11] utime, [12] stime, [13] cutime, [14] cstime.
+        var ticks = Long(fields[11]) + Long(fields[12]);
+        if (withChildren)
+        {
+            ticks += Long(fields[13]) + Long(fields[14]);
+        }
+
+        return ticks / TicksPerSecond;
+    }
+
+    public static int? ParentPid(int pid) => StatFields(pid) is { } fields ? (int)Long(fields[1]) : null;
+
+    /// <summary>Resident set size in bytes (VmRSS).</summary>
+    public static long? RssBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>A process and all its live children (one level, e.g. a postmaster's backends): total CPU seconds, total RSS.</summary>
+    public static (double CpuSeconds, long RssBytes)? Tree(int pid)
+    {
+        if (CpuSeconds(pid, withChildren: true) is not { } cpu)
+        {
+            return null;
+        }
+
+        var rss = RssBytes(pid) ?? 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child) || child == pid)
+            {
+                continue;
+            }
+
+            if (ParentPid(child) == pid)
+            {
+                cpu += CpuSeconds(child) ?? 0;
+                rss += RssBytes(child) ?? 0;
+            }
+        }
+
+        return (cpu, rss);
+    }
+
+    /// <summary>Busy and total jiffies of the whole machine (first line of /proc/stat).</summary>
+    public static (long Busy, long Total)? Machine()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First();
+            var values = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Long).ToArray();
+            var idle = values[3] + (values.Length > 4 ? values[4] : 0);
+            var total = values.Take(8).Sum();
+            return (total - idle, total);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static string[]? StatFields(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var close = text.LastIndexOf(')');
+            return close < 0 ? null : text[(close + 2)..].Split(' ');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static long Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
+}
+
+/// <summary>CPU use in percent of one core between two readings.</summary>
+internal sealed class CpuMeter(Func<double?> read)
+{
+    private double? _lastCpu;
+    private long _lastTimestamp;
+
+    public double? Sample()
+    {
+        var cpu = read();
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        double? percent = null;
+        if (cpu is { } c && _lastCpu is { } last && now > _lastTimestamp)
+        {
+            var wall = (now - _lastTimestamp) / (double)System.Diagnostics.Stopwatch.Frequency;
+            percent = Math.Max(0, (c - last) / wall * 100);
+        }
+
+        _lastCpu = cpu;
+        _lastTimestamp = now;
+        return percent;
+    }
+}

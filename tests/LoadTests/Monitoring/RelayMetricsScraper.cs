@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace PgVideoChat.LoadTests.Monitoring;
+
+/// <summary>Reads the relay's Prometheus endpoint (<c>/metrics</c>): every <c>pgvideochat_*</c> series, summed over labels.</summary>
+internal sealed class RelayMetricsScraper(Uri relay) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = relay, Timeout = TimeSpan.FromMilliseconds(900) };
+
+    /// <summary>Series name → value (labels summed), plus <c>name{label="x"}</c> for the labelled ones; null when unreachable.</summary>
+    public async Task<Dictionary<string, double>?> ScrapeAsync(CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+
+        return Parse(text);
+    }
+
+    public static Dictionary<string, double> Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#' || !line.StartsWith("pgvideochat_", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var brace = line.IndexOf('{', StringComparison.Ordinal);
+            var closing = brace >= 0 ? line.IndexOf('}', brace) : -1;
+            var nameEnd = brace >= 0 ? brace : line.IndexOf(' ', StringComparison.Ordinal);
+            var valueStart = closing >= 0 ? closing + 1 : nameEnd;
+            if (nameEnd <= 0 || valueStart < 0)
+            {
+                continue;
+            }
+
+            var parts = line[valueStart..].Trim().Split(' ');
+            if (!double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+
+            var name = line[..nameEnd];
+            values[name] = values.GetValueOrDefault(name) + value;
+            if (brace >= 0)
+            {
+                var series = line[..(closing + 1)];
+                values[series] = values.GetValueOrDefault(series) + value;
+            }
+        }
+
+        return values;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,1 @@
+return await PgVideoChat.LoadTests.LoadRunner.MainAsync(args);

@@ -1,0 +1,173 @@
+using System.Globalization;
+using PgVideoChat.LoadTests.Monitoring;
+using PgVideoChat.LoadTests.Progress;
+using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Target;
+
+namespace PgVideoChat.LoadTests.Scenario;
+
+/// <summary>One level of a capacity search.</summary>
+public sealed record CapacityLevel(int Calls, bool Passed, IReadOnlyList<string> Failures, CallsSummary Summary);
+
+/// <summary>What <c>summary.json</c> holds for <c>capacity</c>.</summary>
+public sealed record CapacitySummary
+{
+    public string Command { get; init; } = "capacity";
+
+    public string SessionId { get; init; } = string.Empty;
+
+    public string Target { get; init; } = string.Empty;
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The largest number of calls that held the thresholds for the hold time (0 if none did).</summary>
+    public int Capacity { get; init; }
+
+    public int GroupSize { get; init; }
+
+    public double HoldSeconds { get; init; }
+
+    public double MaxP99Ms { get; init; }
+
+    public double MinDeliveryPercent { get; init; }
+
+    public string StoppedBecause { get; init; } = string.Empty;
+
+    public IReadOnlyList<CapacityLevel> Levels { get; init; } = [];
+
+    public SlotFigures? FinalDrain { get; init; }
+
+    public int ExitCode { get; init; }
+}
+
+/// <summary>
+/// <c>capacity</c>: keeps the calls of the previous level running and adds <c>step</c> more per level; each level is
+/// measured for the hold time after a settling time; the search stops at the first level that breaks a threshold.
+/// </summary>
+internal static class CapacityRunner
+{
+    public static async Task<RunResult<CapacitySummary>> RunAsync(CapacityOptions options, CancellationToken cancellationToken)
+    {
+        var scenario = options.Calls;
+        var sessionId = scenario.Output.SessionId ?? ReportWriter.NewSessionId();
+        var directory = Path.Combine(ReportWriter.ReportsRoot(scenario.Output.ReportsDirectory), sessionId);
+        var startedAt = DateTimeOffset.Now;
+        if (options.Start < 1 || options.Step < 1 || options.Max < options.Start)
+        {
+            throw new ArgumentException("capacity needs --start >= 1, --step >= 1 and --max >= --start.");
+        }
+
+        CallsRunner.Validate(scenario, [new LoadSimulation(LoadSimulationKind.KeepConstant, options.Start, options.Hold)]);
+        await using var progress = ProgressView.Create(scenario.Output);
+        progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}");
+        var media = CallsRunner.CreateMedia(scenario.Media, progress.Log);
+        await using var target = await LoadTarget.OpenAsync(scenario.Target, progress.Log, cancellationToken);
+        await using var engine = new CallsEngine(target.RelayUri, media, scenario, progress.Log);
+        var status = string.Empty;
+        await using var sampler = new Sampler(
+            target.RelayUri, target.ConnectionString, () => target.RelayPid, () => target.PostgresPid,
+            engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
+        progress.Start($"PgVideoChat load: capacity ({sessionId})");
+        sampler.Start();
+
+        var levels = new List<CapacityLevel>();
+        var windows = new List<(int Calls, Stats.MeasurementWindow Window)>();
+        var stoppedBecause = $"reached --max {options.Max}";
+        for (var calls = options.Start; calls <= options.Max; calls += options.Step)
+        {
+            sampler.Phase = $"settle {calls}";
+            status = $"setting up {calls} calls";
+            await engine.EnsureCallsAsync(calls, cancellationToken);
+            if (engine.EstablishedCalls < calls)
+            {
+                progress.Log($"only {engine.EstablishedCalls} of {calls} calls came up");
+            }
+
+            await Task.Delay(options.Settle, cancellationToken);
+            var phase = $"hold {calls}";
+            sampler.Phase = phase;
+            status = $"holding {calls} calls for {Durations.Format(options.Hold)}";
+            var window = engine.OpenWindow($"calls_{calls}");
+            await Task.Delay(options.Hold, cancellationToken);
+            CallsEngine.CloseWindow(window);
+
+            // Late frames of the window still count; the next level's settling starts meanwhile.
+            sampler.Phase = "grace";
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            engine.FreezeWindow(window);
+            windows.Add((calls, window));
+
+            var summary = CallsRunner.BuildSummary(scenario, window, calls, sampler.Samples, null, engine, [], engine.Errors, engine.Disconnects(), sampler.LastMetrics, phase);
+            var outcome = CallsRunner.Evaluate(summary, scenario.Thresholds);
+            if (engine.EstablishedCalls < calls)
+            {
+                outcome = outcome with { Passed = false, Failures = [.. outcome.Failures, $"only {engine.EstablishedCalls} of {calls} calls were up"] };
+            }
+
+            summary = summary with { Thresholds = outcome, Command = "capacity", Scenario = window.Name };
+            levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary));
+            progress.Log(string.Create(CultureInfo.InvariantCulture,
+                $"level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, relay cpu {ProgressView.Pct(summary.Relay?.MeanCpuPercent)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
+            if (!outcome.Passed)
+            {
+                stoppedBecause = $"{calls} calls broke the thresholds";
+                break;
+            }
+        }
+
+        await engine.StopSendingAsync();
+        sampler.Phase = "drain";
+        status = "drain";
+        var lastWindow = windows[^1].Window;
+        var drain = await CallsRunner.MeasureDrainAsync(target, engine, lastWindow, scenario, cancellationToken);
+        var samples = sampler.Samples;
+        await sampler.DisposeAsync();
+        await progress.StopAsync();
+        await engine.TeardownAsync();
+
+        var capacity = levels.Where(l => l.Passed).Select(l => l.Calls).DefaultIfEmpty(0).Max();
+        var result = new CapacitySummary
+        {
+            SessionId = sessionId,
+            Target = target.Description,
+            StartedAt = startedAt,
+            Capacity = capacity,
+            GroupSize = scenario.GroupSize,
+            HoldSeconds = options.Hold.TotalSeconds,
+            MaxP99Ms = scenario.Thresholds.MaxP99Ms,
+            MinDeliveryPercent = scenario.Thresholds.MinDeliveryPercent,
+            StoppedBecause = stoppedBecause,
+            Levels = levels,
+            FinalDrain = new SlotFigures(null, drain.FinalLag, null, drain.LagAtStop, drain.DrainSeconds, drain.Drained, drain.Source, drain.LastFrameSeconds, null, null),
+            ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
+        };
+
+        var rows = levels.Select(l => new KeyValuePair<string, string>(
+            l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",
+            string.Create(CultureInfo.InvariantCulture,
+                $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s, relay cpu {ProgressView.Pct(l.Summary.Relay?.MeanCpuPercent)}, postgres cpu {ProgressView.Pct(l.Summary.Postgres?.MeanCpuPercent)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
+        rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)}; stopped: {stoppedBecause}")));
+        rows.Add(new("drain after the last level", drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{drain.DrainSeconds:0.###} s from {ProgressView.Bytes(drain.LagAtStop)}") : "did not drain"));
+        var model = new ReportModel
+        {
+            Command = "capacity",
+            SessionId = sessionId,
+            TestSuite = scenario.Output.TestSuite,
+            TestName = "capacity",
+            Target = target.Description,
+            StartedAt = startedAt,
+            Scenarios = [.. windows.Select(w => CallsRunner.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
+            Sections = [new ReportSection("capacity", rows)],
+            Charts = CallsRunner.Charts(samples),
+            Thresholds = scenario.Thresholds,
+            Passed = capacity > 0,
+            Failures = capacity > 0 ? [] : ["no level held the thresholds"],
+            Summary = result,
+            Timeline = CallsRunner.TimelineRows(samples),
+        };
+        var files = ReportWriter.Write(model, directory);
+        progress.WriteLine(rows[0].Value);
+        progress.WriteLine($"reports: {directory}");
+        return new RunResult<CapacitySummary>(result.ExitCode, directory, files, result);
+    }
+}

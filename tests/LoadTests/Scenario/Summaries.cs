@@ -1,0 +1,132 @@
+using PgVideoChat.LoadTests.Stats;
+
+namespace PgVideoChat.LoadTests.Scenario;
+
+/// <summary>Frames of one kind in the measured window (deliveries = frames × recipients).</summary>
+public sealed record FrameCounts(
+    long Sent,
+    long ExpectedDeliveries,
+    long Delivered,
+    long Lost,
+    long Duplicates,
+    long OutOfOrder,
+    double DeliveryRatio,
+    double SentMb,
+    double DeliveredMb)
+{
+    public static FrameCounts From(KindStats stats)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        var expected = stats.Expected;
+        var delivered = stats.Delivered;
+        return new FrameCounts(
+            stats.Sent,
+            expected,
+            delivered,
+            Math.Max(0, expected - delivered),
+            stats.Duplicates,
+            stats.OutOfOrder,
+            expected == 0 ? 0 : (double)delivered / expected,
+            stats.SentBytes / 1e6,
+            stats.DeliveredBytes / 1e6);
+    }
+}
+
+public sealed record LatencyPercentiles(long Count, double Min, double Mean, double Max, double StdDev, double P50, double P75, double P95, double P99)
+{
+    public static LatencyPercentiles From(LatencySummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new(s.Count, Math.Round(s.MinMs, 3), Math.Round(s.MeanMs, 3), Math.Round(s.MaxMs, 3), Math.Round(s.StdDevMs, 3),
+            Math.Round(s.P50Ms, 3), Math.Round(s.P75Ms, 3), Math.Round(s.P95Ms, 3), Math.Round(s.P99Ms, 3));
+    }
+}
+
+/// <summary>The replication slot during and after the load.</summary>
+public sealed record SlotFigures(
+    long? MaxLagBytes,
+    long? FinalLagBytes,
+    double? MaxLagSeconds,
+    long? LagBytesAtStop,
+    double? DrainSeconds,
+    bool Drained,
+    string Source,
+    double? LastFrameAfterStopSeconds,
+    double? MeanWalBytesPerSecond,
+    double? PeakWalBytesPerSecond);
+
+public sealed record ProcessFigures(double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? FinalRssBytes);
+
+public sealed record RunnerFigures(double MeanCpuPercent, double PeakCpuPercent, double SendLatenessP50Ms, double SendLatenessP99Ms, double SendLatenessMaxMs, long SkippedFrames, long SendFailures, long UnexpectedFrames);
+
+/// <summary>Means of the relay's own histograms over the measured window (from /metrics _sum and _count deltas).</summary>
+public sealed record RelayInternals(double? ForwardLatencyMeanMs, double? InsertRoundTripMeanMs, double? FramesPerInsertBatch, double? IngestedFramesPerSecond, double? ForwardedFramesPerSecond);
+
+public sealed record ThresholdOutcome(double MaxP99Ms, double MinDeliveryPercent, bool Passed, IReadOnlyList<string> Failures);
+
+public sealed record SetupFigures(long Ok, long Failed, LatencyPercentiles LatencyMs);
+
+/// <summary>What <c>summary.json</c> holds for a <c>run</c> (and for each capacity level).</summary>
+public sealed record CallsSummary
+{
+    public string Command { get; init; } = "run";
+
+    public string Scenario { get; init; } = "calls";
+
+    public string SessionId { get; init; } = string.Empty;
+
+    public string Target { get; init; } = string.Empty;
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The most calls running at once in the measured window.</summary>
+    public int Calls { get; init; }
+
+    public int GroupSize { get; init; }
+
+    public int Participants { get; init; }
+
+    public double DurationSeconds { get; init; }
+
+    public double WarmUpSeconds { get; init; }
+
+    public IReadOnlyList<string> LoadSimulations { get; init; } = [];
+
+    public string MediaProfile { get; init; } = string.Empty;
+
+    public IReadOnlyDictionary<string, FrameCounts> Frames { get; init; } = new Dictionary<string, FrameCounts>();
+
+    /// <summary>Delivered ÷ expected deliveries, both kinds.</summary>
+    public double DeliveryRatio { get; init; }
+
+    public IReadOnlyDictionary<string, LatencyPercentiles> LatencyMs { get; init; } = new Dictionary<string, LatencyPercentiles>();
+
+    public SlotFigures? Slot { get; init; }
+
+    public ProcessFigures? Relay { get; init; }
+
+    public long? RelayPeakRssBytes { get; init; }
+
+    public ProcessFigures? Postgres { get; init; }
+
+    /// <summary>The relay's view: receive → handed to a recipient's queue (through Postgres), INSERT round trip, batch size.</summary>
+    public RelayInternals? RelayInternals { get; init; }
+
+    public RunnerFigures? Runner { get; init; }
+
+    public double? MachineMeanCpuPercent { get; init; }
+
+    public SetupFigures? CallSetup { get; init; }
+
+    public IReadOnlyDictionary<string, long> Errors { get; init; } = new Dictionary<string, long>();
+
+    public IReadOnlyDictionary<string, int> Disconnects { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyDictionary<string, double> RelayCounters { get; init; } = new Dictionary<string, double>();
+
+    public int FlowsWithLoss { get; init; }
+
+    public ThresholdOutcome? Thresholds { get; init; }
+
+    public int ExitCode { get; init; }
+}

@@ -1,0 +1,620 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using PgVideoChat.LoadTests.Media;
+using PgVideoChat.LoadTests.Monitoring;
+using PgVideoChat.LoadTests.Progress;
+using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Scenario;
+using PgVideoChat.LoadTests.Stats;
+using PgVideoChat.LoadTests.Target;
+
+namespace PgVideoChat.LoadTests.Substrate;
+
+/// <summary>One writer mode of the baseline.</summary>
+public sealed record BaselinePhase(
+    string Name,
+    string Writer,
+    double WriteSeconds,
+    long RowsWritten,
+    long VideoRows,
+    long AudioRows,
+    double RowsWrittenPerSecond,
+    double MbWrittenPerSecond,
+    long RowsDecoded,
+    double DecodeSeconds,
+    double RowsDecodedPerSecond,
+    double MbDecodedPerSecond,
+    bool ReaderKeptUp,
+    double? ReaderCatchUpSeconds,
+    LatencyPercentiles InsertLatencyMs,
+    LatencyPercentiles InsertToDecodeLatencyMs,
+    long WalBytes,
+    double WalBytesPerRow,
+    double? PostgresMeanCpuPercent,
+    double? MachineMeanCpuPercent,
+    double EquivalentCalls);
+
+/// <summary>What <c>summary.json</c> holds for <c>baseline</c>.</summary>
+public sealed record BaselineSummary
+{
+    public string Command { get; init; } = "baseline";
+
+    public string SessionId { get; init; } = string.Empty;
+
+    public string Target { get; init; } = string.Empty;
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public bool RelayStopped { get; init; }
+
+    public int PgOutputProtocolVersion { get; init; }
+
+    public int Writers { get; init; }
+
+    public int BatchSize { get; init; }
+
+    public string RowMix { get; init; } = string.Empty;
+
+    /// <summary>Rows per second that one call of the standard profile writes (participants × (video fps + audio fps)).</summary>
+    public double RowsPerSecondPerCall { get; init; }
+
+    public double MbPerSecondPerCall { get; init; }
+
+    public IReadOnlyList<BaselinePhase> Phases { get; init; } = [];
+
+    public int ExitCode { get; init; }
+}
+
+/// <summary>
+/// <c>baseline</c>: what Postgres itself sustains on this machine for the relay's workload. The same rows the relay
+/// writes (video_frames/audio_frames, same columns and payload sizes, 15 video : 25 audio) are INSERTed as fast as
+/// possible — first single-row autocommit INSERTs, then NpgsqlBatch — while a plain reader (Npgsql
+/// LogicalReplicationConnection, temporary pgoutput slot on publication <c>pgvideochat</c>, binary) drains them,
+/// reading every payload like the relay does. The relay is stopped meanwhile so that its walsender does not decode the
+/// same WAL (<c>--keep-relay</c> to leave it).
+/// </summary>
+internal static class BaselineRunner
+{
+    private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+    // Call ids far from any real call mark the phase a row belongs to (there is no FK on the frame tables).
+    private const long PhaseCallIdBase = 9_000_000_000;
+
+    // 15 video : 25 audio frames per second per participant, interleaved.
+    private static readonly bool[] Mix = [true, false, false, true, false, true, false, false];
+
+    public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, CancellationToken cancellationToken)
+    {
+        var sessionId = options.Output.SessionId ?? ReportWriter.NewSessionId();
+        var directory = Path.Combine(ReportWriter.ReportsRoot(options.Output.ReportsDirectory), sessionId);
+        var startedAt = DateTimeOffset.Now;
+        await using var progress = ProgressView.Create(options.Output with { Plain = true });
+        progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs and NpgsqlBatch of {options.BatchSize}, {options.Writers} writer(s)");
+        var media = CallsRunner.CreateMedia(options.Media, progress.Log);
+        await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
+        var connectionString = target.ConnectionString
+            ?? throw new ArgumentException("baseline needs the database: pass --connection-string with --relay-url.");
+        await EnsureSchemaAsync(connectionString, cancellationToken);
+        var relayStopped = options.StopRelay && await target.StopRelayAsync();
+        progress.Log(relayStopped
+            ? "relay stopped for the measurement (its slot retains the WAL meanwhile; the app model is thrown away afterwards)"
+            : "relay left running: its walsender decodes the same WAL");
+
+        var reader = new BaselineReader(connectionString, options.PgOutputProtocolVersion);
+        using var readerStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var readerTask = Task.Run(() => reader.RunAsync(readerStop.Token), CancellationToken.None);
+        await reader.Started.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        progress.Log($"reader: temporary slot {reader.SlotName} on publication pgvideochat, pgoutput v{options.PgOutputProtocolVersion}, binary");
+
+        var samples = new List<BaselineSample>();
+        var phaseDuration = options.Duration / 2;
+        var phases = new List<BaselinePhase>();
+        var scenarios = new List<ScenarioReport>();
+        var sampleOrigin = Stopwatch.GetTimestamp();
+        await using var probe = new PostgresProbe(connectionString, slotPrefix: reader.SlotName);
+        foreach (var (name, batchSize) in new[] { ("single_row", 1), ("batched", options.BatchSize) })
+        {
+            var phaseIndex = phases.Count + 1;
+            var counters = new PhaseCounters(PhaseCallIdBase + phaseIndex);
+            reader.Track(counters);
+            var walBefore = (await probe.ReadAsync(cancellationToken))?.WalPosition ?? 0;
+            using var phaseStop = new CancellationTokenSource(phaseDuration);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(phaseStop.Token, cancellationToken);
+            var pgCpu = new CpuMeter(() => target.PostgresPid is { } pid ? ProcStats.Tree(pid)?.CpuSeconds : null);
+            pgCpu.Sample();
+            var machine = ProcStats.Machine();
+            var phaseSamples = new List<BaselineSample>();
+            var writeStart = Stopwatch.GetTimestamp();
+            counters.FirstWriteTimestamp = writeStart;
+            var writers = Enumerable.Range(0, Math.Max(1, options.Writers))
+                .Select(w => Task.Run(() => WriteAsync(connectionString, media, counters, batchSize, w, linked.Token), CancellationToken.None))
+                .ToArray();
+            var sampling = SampleAsync(name, counters, probe, pgCpu, sampleOrigin, phaseSamples, progress, linked.Token);
+            await Task.WhenAll(writers);
+            var writeSeconds = Stopwatch.GetElapsedTime(writeStart).TotalSeconds;
+            cancellationToken.ThrowIfCancellationRequested();
+            await sampling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+            // Let the reader finish what was written (the decode rate counts until its last row).
+            var catchUpStart = Stopwatch.GetTimestamp();
+            while (counters.Decoded < counters.Written && Stopwatch.GetElapsedTime(catchUpStart) < TimeSpan.FromSeconds(90))
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+
+            var catchUp = counters.Decoded >= counters.Written ? Math.Max(0, (counters.LastDecodeTimestamp - (writeStart + (long)(writeSeconds * Stopwatch.Frequency))) / (double)Stopwatch.Frequency) : (double?)null;
+            var walAfter = (await probe.ReadAsync(cancellationToken))?.WalPosition ?? walBefore;
+            double? machineCpu = machine is { } before && ProcStats.Machine() is { } after && after.Total > before.Total
+                ? 100.0 * (after.Busy - before.Busy) / (after.Total - before.Total) : null;
+            var decodeSeconds = Math.Max(0.001, (counters.LastDecodeTimestamp - writeStart) / (double)Stopwatch.Frequency);
+            var rowsPerCall = RowsPerSecondPerCall(options.Media);
+            var phase = new BaselinePhase(
+                name,
+                batchSize == 1 ? "single-row INSERT, autocommit" : $"NpgsqlBatch of {batchSize} INSERTs (one transaction)",
+                Math.Round(writeSeconds, 3),
+                counters.Written,
+                counters.VideoWritten,
+                counters.Written - counters.VideoWritten,
+                Math.Round(counters.Written / writeSeconds, 1),
+                Math.Round(counters.BytesWritten / 1e6 / writeSeconds, 2),
+                counters.Decoded,
+                Math.Round(decodeSeconds, 3),
+                Math.Round(counters.Decoded / decodeSeconds, 1),
+                Math.Round(counters.BytesDecoded / 1e6 / decodeSeconds, 2),
+                catchUp is < 1.0,
+                catchUp is { } c ? Math.Round(c, 3) : null,
+                LatencyPercentiles.From(counters.InsertLatency.Summary()),
+                LatencyPercentiles.From(counters.DecodeLatency.Summary()),
+                walAfter - walBefore,
+                counters.Written == 0 ? 0 : Math.Round((walAfter - walBefore) / (double)counters.Written, 1),
+                phaseSamples.Count == 0 ? null : Math.Round(phaseSamples.Where(s => s.PostgresCpu.HasValue).Select(s => s.PostgresCpu!.Value).DefaultIfEmpty().Average(), 1),
+                machineCpu is { } mc ? Math.Round(mc, 1) : null,
+                Math.Round(Math.Min(counters.Written / writeSeconds, counters.Decoded / decodeSeconds) / rowsPerCall, 1));
+            phases.Add(phase);
+            samples.AddRange(phaseSamples);
+            scenarios.Add(Scenario(name, phase, counters, writeSeconds, decodeSeconds));
+            progress.Log(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: wrote {phase.RowsWritten} rows in {phase.WriteSeconds:0.0} s = {phase.RowsWrittenPerSecond:0} rows/s, {phase.MbWrittenPerSecond:0.0} MB/s; decoded {phase.RowsDecoded} = {phase.RowsDecodedPerSecond:0} rows/s, {phase.MbDecodedPerSecond:0.0} MB/s (caught up {(phase.ReaderCatchUpSeconds is { } cu ? cu.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "never")} after the writers stopped); insert->decode p50 {phase.InsertToDecodeLatencyMs.P50:0.#} ms, p99 {phase.InsertToDecodeLatencyMs.P99:0.#} ms; WAL {phase.WalBytesPerRow:0} B/row; ≈ {phase.EquivalentCalls:0.#} calls"));
+        }
+
+        await readerStop.CancelAsync();
+        await readerTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (readerTask.Exception is { } failure)
+        {
+            progress.Log($"reader ended with {failure.InnerException?.GetType().Name}: {failure.InnerException?.Message}");
+        }
+
+        var summary = new BaselineSummary
+        {
+            SessionId = sessionId,
+            Target = target.Description,
+            StartedAt = startedAt,
+            RelayStopped = relayStopped,
+            PgOutputProtocolVersion = options.PgOutputProtocolVersion,
+            Writers = Math.Max(1, options.Writers),
+            BatchSize = options.BatchSize,
+            RowMix = string.Create(CultureInfo.InvariantCulture, $"3 video ({media.MeanVideoBytes / 1000:0.0} KB mean, {media.VideoFrames.Min(f => f.Length)}-{media.MaxVideoBytes} B) : 5 audio ({media.AudioFrameBytes} B), i.e. 15 fps video : 25 fps audio"),
+            RowsPerSecondPerCall = RowsPerSecondPerCall(options.Media),
+            MbPerSecondPerCall = Math.Round(MbPerSecondPerCall(options.Media, media), 3),
+            Phases = phases,
+            ExitCode = phases.All(p => p.RowsDecoded > 0) ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
+        };
+
+        var rows = new List<KeyValuePair<string, string>>
+        {
+            new("row mix", summary.RowMix),
+            new("one call of the standard profile", string.Create(CultureInfo.InvariantCulture, $"{summary.RowsPerSecondPerCall} rows/s, {summary.MbPerSecondPerCall:0.###} MB/s (2 participants × (15 video + 25 audio) frames/s)")),
+            new("relay during the measurement", relayStopped ? "stopped" : "running (its walsender decodes the same WAL)"),
+        };
+        foreach (var p in phases)
+        {
+            rows.Add(new($"{p.Name}: written", string.Create(CultureInfo.InvariantCulture, $"{p.RowsWrittenPerSecond:0} rows/s, {p.MbWrittenPerSecond:0.##} MB/s ({p.Writer}, {summary.Writers} writer(s))")));
+            rows.Add(new($"{p.Name}: decoded", string.Create(CultureInfo.InvariantCulture, $"{p.RowsDecodedPerSecond:0} rows/s, {p.MbDecodedPerSecond:0.##} MB/s; reader {(p.ReaderKeptUp ? "kept up" : "fell behind")} (caught up {(p.ReaderCatchUpSeconds is { } cu ? cu.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "never")} after the writers stopped)")));
+            rows.Add(new($"{p.Name}: latency", string.Create(CultureInfo.InvariantCulture, $"insert p50 {p.InsertLatencyMs.P50:0.##} ms, p99 {p.InsertLatencyMs.P99:0.##} ms; insert→decoded p50 {p.InsertToDecodeLatencyMs.P50:0.##} ms, p99 {p.InsertToDecodeLatencyMs.P99:0.##} ms")));
+            rows.Add(new($"{p.Name}: WAL", string.Create(CultureInfo.InvariantCulture, $"{ProgressView.Bytes(p.WalBytes)} = {p.WalBytesPerRow:0} B/row")));
+            rows.Add(new($"{p.Name}: cpu", $"postgres {ProgressView.Pct(p.PostgresMeanCpuPercent)} (100 % = one core), machine {ProgressView.Pct(p.MachineMeanCpuPercent)} of all cores"));
+            rows.Add(new($"{p.Name}: equivalent calls", string.Create(CultureInfo.InvariantCulture, $"{p.EquivalentCalls:0.#} (min(written, decoded) rows/s ÷ {summary.RowsPerSecondPerCall} rows/s per call)")));
+        }
+
+        var origin = samples.Count == 0 ? 0 : samples[0].T;
+        ChartSeries S(string n, string color, Func<BaselineSample, double?> v) => new(n, color, [.. samples.Where(s => v(s).HasValue).Select(s => (s.T - origin, v(s)!.Value))]);
+        var model = new ReportModel
+        {
+            Command = "baseline",
+            SessionId = sessionId,
+            TestSuite = options.Output.TestSuite,
+            TestName = "baseline",
+            Target = target.Description,
+            StartedAt = startedAt,
+            Scenarios = scenarios,
+            Sections = [new ReportSection("substrate baseline", rows)],
+            Charts =
+            [
+                new Chart("rows per second", "rows/s", [S("written", "#1f77b4", s => s.WrittenPerSecond), S("decoded", "#2ca02c", s => s.DecodedPerSecond)]),
+                new Chart("reader slot lag", "bytes", [S("wal_lsn - confirmed_flush", "#d62728", s => s.LagBytes)]),
+                new Chart("WAL and postgres cpu", "bytes/s | %", [S("WAL bytes/s", "#17becf", s => s.WalBytesPerSecond), S("postgres cpu %", "#8c564b", s => s.PostgresCpu)]),
+            ],
+            Summary = summary,
+            Timeline = [["t_s", "phase", "written_per_s", "decoded_per_s", "lag_bytes", "wal_bytes_per_s", "postgres_cpu_pct"],
+                .. samples.Select(s => (IReadOnlyList<string>)[ReportWriter.F(s.T - origin, 3), s.Phase, ReportWriter.F(s.WrittenPerSecond, 1), ReportWriter.F(s.DecodedPerSecond, 1), s.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? string.Empty, ReportWriter.F(s.WalBytesPerSecond ?? 0, 0), ReportWriter.F(s.PostgresCpu ?? 0, 1)])],
+        };
+        var files = ReportWriter.Write(model, directory);
+        progress.WriteLine($"reports: {directory}");
+        return new RunResult<BaselineSummary>(summary.ExitCode, directory, files, summary);
+    }
+
+    internal static double RowsPerSecondPerCall(MediaProfile profile) => 2 * ((profile.Video ? profile.VideoFps : 0) + (profile.Audio ? 1 / profile.AudioInterval.TotalSeconds : 0));
+
+    private static double MbPerSecondPerCall(MediaProfile profile, MediaLibrary media) =>
+        2 * ((profile.VideoFps * media.MeanVideoBytes) + (media.AudioFrameBytes / profile.AudioInterval.TotalSeconds)) / 1e6;
+
+    private static async Task EnsureSchemaAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT to_regclass('video_frames') IS NOT NULL AND to_regclass('audio_frames') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pgvideochat')", connection);
+        if (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+        {
+            throw new InvalidOperationException("The frame tables or the publication pgvideochat do not exist: the relay migrates the schema when it starts; start it once first.");
+        }
+    }
+
+    private static ScenarioReport Scenario(string name, BaselinePhase phase, PhaseCounters counters, double writeSeconds, double decodeSeconds)
+    {
+        var meanKb = counters.Written == 0 ? 0 : counters.BytesWritten / 1024.0 / counters.Written;
+        return new ScenarioReport
+        {
+            Name = "baseline_" + name,
+            Duration = TimeSpan.FromSeconds(writeSeconds),
+            Steps =
+            [
+                new StepReport
+                {
+                    Name = "insert",
+                    Ok = counters.Written,
+                    Failed = counters.Failed,
+                    OkRps = counters.Written / writeSeconds,
+                    FailRps = counters.Failed / writeSeconds,
+                    Latency = counters.InsertLatency.Summary(),
+                    DataMinKb = counters.MinBytes / 1024.0,
+                    DataMeanKb = meanKb,
+                    DataMaxKb = counters.MaxBytes / 1024.0,
+                    DataAllMb = counters.BytesWritten / 1024.0 / 1024.0,
+                    Note = $"request = one row INSERTed ({phase.Writer}); latency = the statement's (or the batch's) round trip; RPS = rows/s",
+                },
+                new StepReport
+                {
+                    Name = "decode",
+                    Ok = counters.Decoded,
+                    Failed = Math.Max(0, counters.Written - counters.Decoded),
+                    OkRps = counters.Decoded / decodeSeconds,
+                    Latency = counters.DecodeLatency.Summary(),
+                    DataMinKb = counters.MinBytes / 1024.0,
+                    DataMeanKb = counters.Decoded == 0 ? 0 : counters.BytesDecoded / 1024.0 / counters.Decoded,
+                    DataMaxKb = counters.MaxBytes / 1024.0,
+                    DataAllMb = counters.BytesDecoded / 1024.0 / 1024.0,
+                    Note = "request = one row received from the temporary pgoutput slot with its payload read; latency = received − the row's capture_us (set just before its INSERT); RPS over first write → last row decoded; fail = written but not decoded",
+                },
+            ],
+        };
+    }
+
+    private static async Task WriteAsync(string connectionString, MediaLibrary media, PhaseCounters counters, int batchSize, int writer, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "pgvideochat-loadtests-baseline", Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(CancellationToken.None);
+        long sequence = writer * 1_000_000_000L;
+        var senderId = writer + 1;
+        try
+        {
+            if (batchSize <= 1)
+            {
+                await using var video = Command(connection, InsertVideo);
+                await using var audio = Command(connection, InsertAudio);
+                await video.PrepareAsync(CancellationToken.None);
+                await audio.PrepareAsync(CancellationToken.None);
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var isVideo = Mix[(int)(sequence % Mix.Length)];
+                    var command = isVideo ? video : audio;
+                    var payload = isVideo ? media.VideoFrames[(int)(sequence % media.VideoFrames.Count)] : media.AudioFrames[(int)(sequence % media.AudioFrames.Count)];
+                    Fill(command.Parameters, counters.CallId, senderId, sequence, payload, isVideo);
+                    var started = Stopwatch.GetTimestamp();
+                    await command.ExecuteNonQueryAsync(CancellationToken.None);
+                    counters.InsertLatency.Record((long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000));
+                    counters.OnWritten(isVideo, payload.Length, 1);
+                    sequence++;
+                }
+            }
+            else
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await using var batch = new NpgsqlBatch(connection);
+                    var videoRows = 0;
+                    long bytes = 0;
+                    for (var i = 0; i < batchSize; i++, sequence++)
+                    {
+                        var isVideo = Mix[(int)(sequence % Mix.Length)];
+                        var payload = isVideo ? media.VideoFrames[(int)(sequence % media.VideoFrames.Count)] : media.AudioFrames[(int)(sequence % media.AudioFrames.Count)];
+                        var command = new NpgsqlBatchCommand(isVideo ? InsertVideo : InsertAudio);
+                        for (var p = 0; p < 8; p++)
+                        {
+                            command.Parameters.Add(p switch { 7 => new NpgsqlParameter<byte[]>(), 5 or 6 => new NpgsqlParameter<int>(), _ => new NpgsqlParameter<long>() });
+                        }
+
+                        Fill(command.Parameters, counters.CallId, senderId, sequence, payload, isVideo);
+                        batch.BatchCommands.Add(command);
+                        videoRows += isVideo ? 1 : 0;
+                        bytes += payload.Length;
+                        counters.Track(payload.Length);
+                    }
+
+                    var started = Stopwatch.GetTimestamp();
+                    await batch.ExecuteNonQueryAsync(CancellationToken.None);
+                    counters.InsertLatency.Record((long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000));
+                    counters.OnBatchWritten(batchSize, videoRows, bytes);
+                }
+            }
+        }
+        catch (NpgsqlException)
+        {
+            Interlocked.Increment(ref counters.FailedCount);
+            throw;
+        }
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        for (var p = 0; p < 8; p++)
+        {
+            command.Parameters.Add(p switch { 7 => new NpgsqlParameter<byte[]>(), 5 or 6 => new NpgsqlParameter<int>(), _ => new NpgsqlParameter<long>() });
+        }
+
+        return command;
+    }
+
+    private static void Fill(NpgsqlParameterCollection parameters, long callId, long senderId, long sequence, byte[] payload, bool isVideo)
+    {
+        var now = Clock.NowMicros;
+        ((NpgsqlParameter<long>)parameters[0]).TypedValue = callId;
+        ((NpgsqlParameter<long>)parameters[1]).TypedValue = senderId;
+        ((NpgsqlParameter<long>)parameters[2]).TypedValue = sequence;
+        ((NpgsqlParameter<long>)parameters[3]).TypedValue = now;
+        ((NpgsqlParameter<long>)parameters[4]).TypedValue = now;
+        ((NpgsqlParameter<int>)parameters[5]).TypedValue = isVideo ? MediaLibrary.VideoWidth : MediaLibrary.AudioChannels;
+        ((NpgsqlParameter<int>)parameters[6]).TypedValue = isVideo ? MediaLibrary.VideoHeight : MediaLibrary.AudioSampleRate;
+        ((NpgsqlParameter<byte[]>)parameters[7]).TypedValue = payload;
+    }
+
+    private static async Task SampleAsync(string phase, PhaseCounters counters, PostgresProbe probe, CpuMeter pgCpu, long origin, List<BaselineSample> samples, ProgressView progress, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        long lastWritten = 0, lastDecoded = 0;
+        var lastTime = Stopwatch.GetTimestamp();
+        long? lastWal = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var reading = await probe.ReadAsync(cancellationToken);
+                var now = Stopwatch.GetTimestamp();
+                var seconds = (now - lastTime) / (double)Stopwatch.Frequency;
+                var written = counters.Written;
+                var decoded = counters.Decoded;
+                var sample = new BaselineSample(
+                    (now - origin) / (double)Stopwatch.Frequency,
+                    phase,
+                    (written - lastWritten) / seconds,
+                    (decoded - lastDecoded) / seconds,
+                    reading?.SlotLagBytes,
+                    reading is { } r && lastWal is { } w ? (r.WalPosition - w) / seconds : null,
+                    pgCpu.Sample());
+                samples.Add(sample);
+                progress.Log(string.Create(CultureInfo.InvariantCulture,
+                    $"[{phase}] written {sample.WrittenPerSecond,6:0}/s  decoded {sample.DecodedPerSecond,6:0}/s  reader lag {ProgressView.Bytes(sample.LagBytes)}  WAL {ProgressView.Bytes(sample.WalBytesPerSecond)}/s  postgres cpu {ProgressView.Pct(sample.PostgresCpu)}"));
+                (lastWritten, lastDecoded, lastTime, lastWal) = (written, decoded, now, reading?.WalPosition ?? lastWal);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed record BaselineSample(double T, string Phase, double WrittenPerSecond, double DecodedPerSecond, long? LagBytes, double? WalBytesPerSecond, double? PostgresCpu);
+
+    /// <summary>Counters of one phase, shared by its writers and the reader.</summary>
+    internal sealed class PhaseCounters(long callId)
+    {
+        public long FailedCount;
+        private long _written;
+        private long _videoWritten;
+        private long _bytesWritten;
+        private long _decoded;
+        private long _bytesDecoded;
+        private long _lastDecode;
+        private long _minBytes = long.MaxValue;
+        private long _maxBytes;
+
+        public long CallId { get; } = callId;
+
+        public long FirstWriteTimestamp { get; set; }
+
+        public LatencyStats InsertLatency { get; } = new();
+
+        public LatencyStats DecodeLatency { get; } = new();
+
+        public long Written => Interlocked.Read(ref _written);
+
+        public long VideoWritten => Interlocked.Read(ref _videoWritten);
+
+        public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+        public long Decoded => Interlocked.Read(ref _decoded);
+
+        public long BytesDecoded => Interlocked.Read(ref _bytesDecoded);
+
+        public long Failed => Interlocked.Read(ref FailedCount);
+
+        public long LastDecodeTimestamp => Interlocked.Read(ref _lastDecode);
+
+        public long MinBytes => _minBytes == long.MaxValue ? 0 : _minBytes;
+
+        public long MaxBytes => _maxBytes;
+
+        public void OnWritten(bool video, int bytes, int rows)
+        {
+            Track(bytes);
+            Interlocked.Add(ref _written, rows);
+            Interlocked.Add(ref _bytesWritten, bytes);
+            if (video)
+            {
+                Interlocked.Increment(ref _videoWritten);
+            }
+        }
+
+        public void OnBatchWritten(int rows, int videoRows, long bytes)
+        {
+            Interlocked.Add(ref _written, rows);
+            Interlocked.Add(ref _videoWritten, videoRows);
+            Interlocked.Add(ref _bytesWritten, bytes);
+        }
+
+        public void Track(int bytes)
+        {
+            _minBytes = Math.Min(_minBytes, bytes);
+            _maxBytes = Math.Max(_maxBytes, bytes);
+        }
+
+        public void OnDecoded(long bytes, long latencyMicros)
+        {
+            Interlocked.Increment(ref _decoded);
+            Interlocked.Add(ref _bytesDecoded, bytes);
+            Interlocked.Exchange(ref _lastDecode, Stopwatch.GetTimestamp());
+            DecodeLatency.Record(latencyMicros);
+        }
+    }
+
+    /// <summary>A plain pgoutput reader on a temporary slot: reads every frame row (payload included) and acknowledges each commit.</summary>
+    private sealed class BaselineReader(string connectionString, int protocolVersion)
+    {
+        private readonly Dictionary<long, PhaseCounters> _phases = [];
+        private readonly Lock _gate = new();
+
+        public string SlotName { get; } = "loadtest_baseline_" + Guid.NewGuid().ToString("N")[..8];
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Track(PhaseCounters counters)
+        {
+            lock (_gate)
+            {
+                _phases[counters.CallId] = counters;
+            }
+        }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await using var connection = new LogicalReplicationConnection(connectionString) { WalReceiverStatusInterval = TimeSpan.FromSeconds(1) };
+                await connection.Open(cancellationToken);
+                var slot = await connection.CreatePgOutputReplicationSlot(SlotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken);
+                var options = new PgOutputReplicationOptions("pgvideochat", (PgOutputProtocolVersion)protocolVersion, binary: true);
+                var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimitsBuffer);
+                try
+                {
+                    var stream = connection.StartReplication(slot, options, cancellationToken);
+                    Started.TrySetResult();
+                    await foreach (var message in stream)
+                    {
+                        switch (message)
+                        {
+                            case InsertMessage insert when insert.Relation.RelationName is "video_frames" or "audio_frames":
+                                await ReadFrameAsync(insert.NewRow, buffer, cancellationToken);
+                                break;
+                            case InsertMessage insert:
+                                await foreach (var value in insert.NewRow.WithCancellation(cancellationToken))
+                                {
+                                    if (!value.IsDBNull && !value.IsUnchangedToastedValue)
+                                    {
+                                        await value.Get(cancellationToken);
+                                    }
+                                }
+
+                                break;
+                            case CommitMessage commit:
+                                connection.SetReplicationStatus(commit.TransactionEndLsn);
+                                break;
+                            default:
+                                break;
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException || (ex is NpgsqlException && cancellationToken.IsCancellationRequested))
+            {
+            }
+            catch (Exception ex)
+            {
+                Started.TrySetException(ex);
+                throw;
+            }
+        }
+
+        private const int ProtocolLimitsBuffer = 1024 * 1024;
+
+        private async Task ReadFrameAsync(ReplicationTuple row, byte[] buffer, CancellationToken cancellationToken)
+        {
+            long callId = 0, capture = 0, bytes = 0;
+            var column = 0;
+            await foreach (var value in row.WithCancellation(cancellationToken))
+            {
+                switch (column++)
+                {
+                    case 0:
+                        callId = await value.Get<long>(cancellationToken);
+                        break;
+                    case 3:
+                        capture = await value.Get<long>(cancellationToken);
+                        break;
+                    case 7:
+                        bytes = value.Length;
+                        await using (var payload = value.GetStream())
+                        {
+                            await payload.ReadExactlyAsync(buffer.AsMemory(0, (int)Math.Min(bytes, buffer.Length)), cancellationToken);
+                        }
+
+                        break;
+                    default:
+                        if (!value.IsDBNull)
+                        {
+                            await value.Get(cancellationToken);
+                        }
+
+                        break;
+                }
+            }
+
+            PhaseCounters? counters;
+            lock (_gate)
+            {
+                _phases.TryGetValue(callId, out counters);
+            }
+
+            counters?.OnDecoded(bytes, Clock.NowMicros - capture);
+        }
+    }
+}
