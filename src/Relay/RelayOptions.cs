@@ -77,13 +77,13 @@ internal sealed class AuthOptions
 
 internal sealed class FanOutOptions
 {
-    /// <summary>Video frames queued per connection before the oldest are dropped.</summary>
+    /// <summary>Video frames queued per connection before the oldest are dropped (2 s at 15 fps: one commit can deliver a burst).</summary>
     [Range(1, 1000)]
-    public int VideoQueueFrames { get; set; } = 8;
+    public int VideoQueueFrames { get; set; } = 30;
 
     /// <summary>Audio frames queued per connection before the oldest are dropped.</summary>
     [Range(1, 1000)]
-    public int AudioQueueFrames { get; set; } = 16;
+    public int AudioQueueFrames { get; set; } = 50;
 
     /// <summary>Control messages queued per connection before the client is disconnected as too slow (4408).</summary>
     [Range(1, 100_000)]
@@ -103,6 +103,10 @@ internal sealed class IngestOptions
     /// <summary>Payload bytes waiting for the write pipeline; beyond it frames are refused, so a database outage cannot grow memory.</summary>
     [Range(1, int.MaxValue)]
     public int QueueBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Write lanes (connections with a batch in flight at once); a call's frames always take the same lane.</summary>
+    [Range(1, 16)]
+    public int Writers { get; set; } = 2;
 
     /// <summary>The most frames written in one round trip.</summary>
     [Range(1, 10_000)]

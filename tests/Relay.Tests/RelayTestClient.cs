@@ -26,6 +26,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
     private Task? _receiving;
     private TaskCompletionSource _resume = CompletedGate();
     private int _nextRid;
+    private bool _closed;
 
     private RelayTestClient(SignInResponse session) => Session = session;
 
@@ -39,7 +40,8 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
     public string? CloseDescription => _socket.CloseStatusDescription;
 
-    public bool Closed => _receiving?.IsCompleted ?? false;
+    /// <summary>Set by the receive loop before it wakes waiters for the last time, so no waiter misses the close.</summary>
+    public bool Closed => Volatile.Read(ref _closed);
 
     /// <summary>Whether the receive loop runs; a "stalled" client never reads.</summary>
     public bool Reading { get; private init; } = true;
@@ -295,6 +297,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _closed, true);
             _arrivals.Writer.TryWrite(true);
         }
     }

@@ -21,7 +21,9 @@ internal sealed class ClientConnection : IDisposable
     private readonly Lock _dedupeGate = new();
     private readonly Dictionary<long, long> _callVersions = [];
     private readonly HashSet<long> _snapshotChatIds = [];
+    private readonly List<(bool IsCall, long Id, long Version, byte[] Message)> _beforeSnapshot = [];
     private long _snapshotMaxChatId;
+    private bool _started;
     private int _closeCode;
     private string _closeReason = string.Empty;
 
@@ -49,8 +51,12 @@ internal sealed class ClientConnection : IDisposable
 
     public int QueueLength => _queue.Count;
 
-    /// <summary>Records what the <c>hello</c> snapshot already gave this client, so slot replays of it are not sent twice.</summary>
-    public void RememberSnapshot(HelloMessage hello)
+    /// <summary>
+    /// Sends the <c>hello</c> first, then the chat and call events that fan-out queued while the snapshot was being
+    /// read, minus what the snapshot already holds: the connection is registered before the snapshot so nothing is
+    /// missed, and this keeps anything from arriving twice (slot replays after a restart included).
+    /// </summary>
+    public void Start(HelloMessage hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
         lock (_dedupeGate)
@@ -65,23 +71,36 @@ internal sealed class ClientConnection : IDisposable
                 _snapshotChatIds.Add(chat.Id);
                 _snapshotMaxChatId = Math.Max(_snapshotMaxChatId, chat.Id);
             }
+
+            EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(hello, ProtocolJsonContext.Default.HelloMessage), first: true);
+            foreach (var (isCall, id, version, message) in _beforeSnapshot)
+            {
+                if (isCall ? IsNewCallVersion(id, version) : !InSnapshot(id))
+                {
+                    EnqueueControl(message);
+                }
+            }
+
+            _beforeSnapshot.Clear();
+            _started = true;
         }
     }
-
-    public void SendHello(HelloMessage hello)
-        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(hello, ProtocolJsonContext.Default.HelloMessage), first: true);
 
     /// <summary>Queues a <c>call</c> event unless this client already has that version or a newer one.</summary>
     public void SendCall(long callId, long version, byte[] message)
     {
         lock (_dedupeGate)
         {
-            if (_callVersions.TryGetValue(callId, out var known) && known >= version)
+            if (!_started)
             {
+                _beforeSnapshot.Add((true, callId, version, message));
                 return;
             }
 
-            _callVersions[callId] = version;
+            if (!IsNewCallVersion(callId, version))
+            {
+                return;
+            }
         }
 
         EnqueueControl(message);
@@ -92,7 +111,13 @@ internal sealed class ClientConnection : IDisposable
     {
         lock (_dedupeGate)
         {
-            if (chatId <= _snapshotMaxChatId && _snapshotChatIds.Contains(chatId))
+            if (!_started)
+            {
+                _beforeSnapshot.Add((false, chatId, 0, message));
+                return;
+            }
+
+            if (InSnapshot(chatId))
             {
                 return;
             }
@@ -100,6 +125,19 @@ internal sealed class ClientConnection : IDisposable
 
         EnqueueControl(message);
     }
+
+    private bool IsNewCallVersion(long callId, long version)
+    {
+        if (_callVersions.TryGetValue(callId, out var known) && known >= version)
+        {
+            return false;
+        }
+
+        _callVersions[callId] = version;
+        return true;
+    }
+
+    private bool InSnapshot(long chatId) => chatId <= _snapshotMaxChatId && _snapshotChatIds.Contains(chatId);
 
     public void EnqueueControl(byte[] message, bool first = false)
     {
@@ -133,6 +171,7 @@ internal sealed class ClientConnection : IDisposable
     public async Task SendLoopAsync(RelayMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
+        var timeout = new CancellationTokenSource();
         try
         {
             while (!_closing.IsCancellationRequested)
@@ -150,7 +189,14 @@ internal sealed class ClientConnection : IDisposable
 
                 // Only a timeout cancels a send: cancelling an in-flight send aborts the socket, so a close request
                 // waits for the current message (at most SendTimeout) and the close frame can still be sent.
-                using var timeout = new CancellationTokenSource(_options.SendTimeout);
+                // One timer per connection, re-armed per message, instead of one per frame.
+                if (!timeout.TryReset())
+                {
+                    timeout.Dispose();
+                    timeout = new CancellationTokenSource();
+                }
+
+                timeout.CancelAfter(_options.SendTimeout);
                 var (control, frame) = item.Value;
                 try
                 {
@@ -184,6 +230,7 @@ internal sealed class ClientConnection : IDisposable
         }
         finally
         {
+            timeout.Dispose();
             _queue.Complete();
         }
     }
@@ -192,7 +239,8 @@ internal sealed class ClientConnection : IDisposable
     public async Task ReceiveLoopAsync(Func<ClientConnection, WebSocketMessageType, ReadOnlyMemory<byte>, ValueTask> onMessage)
     {
         ArgumentNullException.ThrowIfNull(onMessage);
-        var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimits.MaxBinaryMessageBytes + 1);
+        // Small to start (most messages are control or audio); grown only for a message that needs it.
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             while (!_closing.IsCancellationRequested)
@@ -203,8 +251,16 @@ internal sealed class ClientConnection : IDisposable
                 {
                     if (length == buffer.Length)
                     {
-                        RequestClose(CloseCodes.TooLarge, $"message larger than {ProtocolLimits.MaxBinaryMessageBytes} bytes");
-                        return;
+                        if (buffer.Length > ProtocolLimits.MaxBinaryMessageBytes)
+                        {
+                            RequestClose(CloseCodes.TooLarge, $"message larger than {ProtocolLimits.MaxBinaryMessageBytes} bytes");
+                            return;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, ProtocolLimits.MaxBinaryMessageBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
                     }
 
                     // Not cancelled by a close request: aborting a receive would abort the socket and lose the close code.

@@ -80,8 +80,7 @@ internal static class WebSocketEndpoint
             presenceRow = await presence.ConnectAsync(identity.UserId, options.InstanceId, connection.Closing);
             var hello = await services.GetRequiredService<HelloSnapshot>()
                 .BuildAsync(options.InstanceId, new UserSummary(identity.UserId, displayName), connection.Closing);
-            connection.RememberSnapshot(hello);
-            connection.SendHello(hello);
+            connection.Start(hello);
             Log.ClientConnected(logger, connection.Id, connection.UserId);
 
             var sending = connection.SendLoopAsync(metrics);

@@ -21,7 +21,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
     private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-    private readonly Channel<PendingFrame> _queue;
+    private readonly Channel<PendingFrame>[] _lanes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly IngestOptions _options;
     private readonly RelayMetrics _metrics;
@@ -37,11 +37,13 @@ internal sealed class MediaIngestPipeline : BackgroundService
         _metrics = metrics;
         _state = state;
         _logger = logger;
-        _queue = Channel.CreateBounded<PendingFrame>(new BoundedChannelOptions(_options.QueueFrames)
+        // Several lanes, each its own connection and transaction, so one batch's WAL flush overlaps the next batch;
+        // a call always uses the same lane, so its frames stay in order.
+        _lanes = [.. Enumerable.Range(0, _options.Writers).Select(_ => Channel.CreateBounded<PendingFrame>(new BoundedChannelOptions(Math.Max(1, _options.QueueFrames / _options.Writers))
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
-        });
+        }))];
     }
 
     /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline is full.</summary>
@@ -56,7 +58,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
         var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
         var frame = new PendingFrame(header, senderId, NowMicros(), buffer, payload.Length);
-        if (!_queue.Writer.TryWrite(frame))
+        if (!_lanes[(int)((ulong)header.CallId % (ulong)_lanes.Length)].Writer.TryWrite(frame))
         {
             Interlocked.Add(ref _queuedBytes, -payload.Length);
             ArrayPool<byte>.Shared.Return(buffer);
@@ -67,10 +69,12 @@ internal sealed class MediaIngestPipeline : BackgroundService
         return true;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        => Task.WhenAll(_lanes.Select(lane => WriteLaneAsync(lane.Reader, stoppingToken)));
+
+    private async Task WriteLaneAsync(ChannelReader<PendingFrame> reader, CancellationToken stoppingToken)
     {
         var batch = new List<PendingFrame>(_options.MaxBatchFrames);
-        var reader = _queue.Reader;
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken))
