@@ -106,13 +106,17 @@ public sealed partial class AppHostProcessTests
 
         public static Process Launch(params string[] args)
         {
-            var startInfo = new ProcessStartInfo("dotnet")
+            // Like a terminal would: a test host started in the background inherits SIGINT as ignored, and .NET then
+            // installs no SIGINT handler in its children. coreutils' env restores the default before running dotnet.
+            var startInfo = new ProcessStartInfo("env")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 RedirectStandardInput = true,
                 UseShellExecute = false,
             };
+            startInfo.ArgumentList.Add("--default-signal=INT");
+            startInfo.ArgumentList.Add("dotnet");
             startInfo.ArgumentList.Add(new Projects.AppHost().TargetPath);
             foreach (var arg in args)
             {

@@ -223,6 +223,16 @@ public sealed class VideoCallTests(VideoChatFixture fixture, ITestOutputHelper o
         await ExpectChatShownAsync(Bob, fromBob);
 
         await Expect(Alice.ByTestId("chat-input")).ToHaveValueAsync(string.Empty);
+
+        // For docs/screenshots: both windows of a call with video both ways and the chat just exchanged.
+        if (Environment.GetEnvironmentVariable("PGVIDEOCHAT_DOCS_SCREENSHOTS") is { Length: > 0 } directory)
+        {
+            await VideoChatFixture.WaitForVideoAsync(Alice, Bob, TimeSpan.FromSeconds(10));
+            await VideoChatFixture.WaitForVideoAsync(Bob, Alice, TimeSpan.FromSeconds(10));
+            await Task.Delay(2000);
+            await Alice.Page.ScreenshotAsync(new() { Path = Path.Combine(directory, "call-alice.png") });
+            await Bob.Page.ScreenshotAsync(new() { Path = Path.Combine(directory, "call-bob.png") });
+        }
     });
 
     /// <summary>The message is shown once in the viewer's chat as delivered (not as a pending message of theirs).</summary>
