@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Npgsql;
 using PgVideoChat.Relay;
 using PgVideoChat.Relay.Auth;
@@ -67,13 +68,13 @@ internal static class RelayExtensions
             .WithTracing(static tracing => tracing.AddNpgsql())
             .WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));
         services.AddProblemDetails();
-        services.AddCors(cors => cors.AddPolicy(SessionEndpoints.CorsPolicyName, policy =>
-        {
-            var origins = builder.Configuration.GetSection($"{RelayOptions.SectionName}:AllowedOrigins").Get<string[]>() ?? [];
-            policy.WithOrigins([.. origins.Select(static o => o.TrimEnd('/'))])
+        // CORS for the sign-in endpoints allows exactly the origins the WebSocket accepts: one list, one check.
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<OriginPolicy>(static (cors, origins) =>
+            cors.AddPolicy(SessionEndpoints.CorsPolicyName, policy => policy
+                .SetIsOriginAllowed(origins.IsAllowed)
                 .WithMethods("POST")
-                .WithHeaders("Content-Type", "Authorization");
-        }));
+                .WithHeaders("Content-Type", "Authorization")));
         services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, PgVideoChat.Protocol.ProtocolJsonContext.Default));
         return builder;
     }

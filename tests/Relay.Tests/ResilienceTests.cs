@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Tests.Reliability;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -73,7 +73,7 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture) : IClassFixture<P
         await using var dave = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Dave", ct);
         var callId = await Calls.EstablishAsync(alice, ct, bob, dave);
         var relayPid = fixture.App.ResourceNotifications.Snapshots.Single(s => s.Name == "relay").ProcessId!.Value;
-        var rssBefore = RssBytes(relayPid);
+        var rssBefore = ProcessProbe.RssBytes(relayPid);
         dave.PauseReading();
 
         // 8 s of 200 KB frames at 25 fps: 40 MB that Dave never reads.
@@ -93,30 +93,13 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture) : IClassFixture<P
         var received = await bob.WaitForFramesAsync(Frames * 98 / 100, f => f.Header.SenderId == alice.UserId, ct);
         var latencies = received.Select(f => (f.ReceivedAt - DateTime.UnixEpoch).TotalMilliseconds - f.Header.CaptureTimeMicros / 1000.0).Order().ToList();
         var p95 = latencies[(int)(latencies.Count * 0.95)];
-        var metrics = await ScrapeAsync(ct);
-        var rssAfter = RssBytes(relayPid);
+        var rssAfter = ProcessProbe.RssBytes(relayPid);
 
         Assert.True(p95 < 1000, $"Bob's frames were delayed by the stalled consumer: p95 {p95:F0} ms");
-        Assert.True(Metric(metrics, "pgvideochat_frames_dropped_total", "queue_full") > 0, "no frame was dropped for the stalled consumer");
-        Assert.True(Metric(metrics, "pgvideochat_fanout_queue_depth") <= 64, $"queued messages: {Metric(metrics, "pgvideochat_fanout_queue_depth")}");
+        Assert.True(await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_frames_dropped_total", "queue_full", ct) > 0, "no frame was dropped for the stalled consumer");
+        var queued = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_fanout_queue_depth", null, ct);
+        Assert.True(queued <= 64, $"queued messages: {queued}");
         Assert.True(rssAfter - rssBefore < 120L * 1024 * 1024, $"relay RSS grew {(rssAfter - rssBefore) / 1024 / 1024} MB");
         dave.ResumeReading();
-    }
-
-    private async Task<string> ScrapeAsync(CancellationToken ct)
-    {
-        using var http = new HttpClient { BaseAddress = fixture.RelayUri };
-        return await http.GetStringAsync("/metrics", ct);
-    }
-
-    private static double Metric(string exposition, string name, string? label = null)
-        => exposition.Split('\n')
-            .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length > name.Length && l[name.Length] is ' ' or '{') && (label is null || l.Contains(label, StringComparison.Ordinal)))
-            .Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
-
-    private static long RssBytes(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 }

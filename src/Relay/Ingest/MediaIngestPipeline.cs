@@ -126,15 +126,30 @@ internal sealed class MediaIngestPipeline : BackgroundService
 
             await batch.ExecuteNonQueryAsync(cancellationToken);
             _metrics.BatchWritten(frames.Count, Stopwatch.GetElapsedTime(started));
-            var videoFrames = frames.Count(static f => f.Header.Kind == MediaKind.Video);
-            if (videoFrames > 0)
+            int videoFrames = 0, audioFrames = 0;
+            long videoBytes = 0, audioBytes = 0;
+            foreach (var frame in frames)
             {
-                _metrics.FrameIngested(MediaKind.Video, videoFrames, frames.Where(static f => f.Header.Kind == MediaKind.Video).Sum(static f => (long)f.Length));
+                if (frame.Header.Kind == MediaKind.Video)
+                {
+                    videoFrames++;
+                    videoBytes += frame.Length;
+                }
+                else
+                {
+                    audioFrames++;
+                    audioBytes += frame.Length;
+                }
             }
 
-            if (videoFrames < frames.Count)
+            if (videoFrames > 0)
             {
-                _metrics.FrameIngested(MediaKind.Audio, frames.Count - videoFrames, frames.Where(static f => f.Header.Kind == MediaKind.Audio).Sum(static f => (long)f.Length));
+                _metrics.FrameIngested(MediaKind.Video, videoFrames, videoBytes);
+            }
+
+            if (audioFrames > 0)
+            {
+                _metrics.FrameIngested(MediaKind.Audio, audioFrames, audioBytes);
             }
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
