@@ -1,15 +1,23 @@
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.SessionAffinity;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// One URL in front of every relay replica: sign-in and WebSockets are proxied to a healthy relay. A WebSocket stays
-/// on the relay it was opened on for its lifetime; a client that reconnects may land on another relay, which is
-/// fine because every relay has its own slot on the same publication and so reaches every user.
+/// on the relay it was opened on for its lifetime. A browser that reconnects goes back to the same relay while it is
+/// healthy (the affinity cookie), and to another one when it is not, which is fine because every relay has its own
+/// slot on the same publication and so reaches every user.
 /// </summary>
 internal static class RelayFrontDoorExtensions
 {
+    /// <summary>
+    /// The affinity cookie: a hash of the relay's destination id (relay-0, relay-1, …). A browser carries it on its
+    /// WebSocket handshake (cookies ignore the port, so the web client's page and the front door share it).
+    /// </summary>
+    public const string AffinityCookieName = ".PgVideoChat.Relay";
+
     private const string ClusterId = "relay";
 
     public static IHostApplicationBuilder AddRelayFrontDoor(this IHostApplicationBuilder builder)
@@ -37,6 +45,24 @@ internal static class RelayFrontDoorExtensions
                 ClusterId = ClusterId,
                 LoadBalancingPolicy = "PowerOfTwoChoices",
                 Destinations = destinations,
+                SessionAffinity = new SessionAffinityConfig
+                {
+                    Enabled = true,
+                    // A plain hash rather than the default data-protected cookie: every front door instance, and a
+                    // restarted one, reads it without sharing keys; it names a relay and grants nothing.
+                    Policy = SessionAffinityConstants.Policies.HashCookie,
+                    // A cookie for a relay that is out of rotation (dead, or its replication down) sends the client
+                    // to another healthy relay, which answers with a new cookie: failover needs nothing from clients.
+                    FailurePolicy = SessionAffinityConstants.FailurePolicies.Redistribute,
+                    AffinityKeyName = AffinityCookieName,
+                    Cookie = new SessionAffinityCookieConfig
+                    {
+                        HttpOnly = true,
+                        IsEssential = true,
+                        SameSite = SameSiteMode.Lax,
+                        SecurePolicy = CookieSecurePolicy.SameAsRequest,
+                    },
+                },
                 HealthCheck = new HealthCheckConfig
                 {
                     // A relay whose replication stream is down answers 503 on /health: take it out of rotation.

@@ -125,8 +125,11 @@ public sealed class Participant : IAsyncDisposable
         return new Participant(spec, browser);
     }
 
-    /// <summary>Closes the current page (its user goes offline) and opens the web client in a new, empty context.</summary>
-    public async Task OpenAsync(Uri webClient)
+    /// <summary>
+    /// Closes the current page (its user goes offline) and opens the web client in a new context, empty but for
+    /// <paramref name="cookies"/> (e.g. a front door's affinity cookie, as if from an earlier visit).
+    /// </summary>
+    public async Task OpenAsync(Uri webClient, IEnumerable<Cookie>? cookies = null)
     {
         ArgumentNullException.ThrowIfNull(webClient);
         await CloseAsync();
@@ -141,6 +144,11 @@ public sealed class Participant : IAsyncDisposable
         _context.SetDefaultTimeout(45_000);
         _context.SetDefaultNavigationTimeout(60_000);
         await _context.AddInitScriptAsync(WireCounterScript);
+        if (cookies is not null)
+        {
+            await _context.AddCookiesAsync(cookies);
+        }
+
         var page = await _context.NewPageAsync();
         page.Console += (_, message) => Note($"console.{message.Type}", message.Text);
         page.PageError += (_, error) => Note("pageerror", error);

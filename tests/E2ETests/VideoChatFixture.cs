@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Playwright;
 using PgVideoChat.Hosting;
+using PgVideoChat.Hosting.ApplicationModel;
 using PgVideoChat.Hosting.Testing;
 using static Microsoft.Playwright.Assertions;
 
@@ -9,9 +10,10 @@ namespace PgVideoChat.E2ETests;
 
 /// <summary>
 /// The real app model (Postgres, relay, web client) started through the AppHost's test entry point on free ports,
-/// and one Chromium process per participant with that participant's fake camera and microphone. One per test class.
+/// and one Chromium process per participant with that participant's fake camera and microphone. One per test class;
+/// a subclass can start a variant of the app model (<see cref="AppHostArguments"/>).
 /// </summary>
-public sealed class VideoChatFixture : IAsyncLifetime
+public class VideoChatFixture : IAsyncLifetime
 {
     private static readonly TimeSpan CallSetUpTimeout = TimeSpan.FromSeconds(30);
 
@@ -40,6 +42,12 @@ public sealed class VideoChatFixture : IAsyncLifetime
     public ITestOutputHelper? Output { get; set; }
 
     public TimeSpan StartUpTime { get; private set; }
+
+    /// <summary>Extra AppHost arguments for a variant of the app model (e.g. <c>--Relay:Replicas=3</c>).</summary>
+    protected virtual IEnumerable<string> AppHostArguments => [];
+
+    /// <summary>Every running instance of a project (relay-0, relay-1, … when there are replicas).</summary>
+    private IEnumerable<string> ProjectInstances => App.Resources.OfType<ProjectResource>().SelectMany(p => p.InstanceNames);
 
     public async Task InitializeAsync()
     {
@@ -70,11 +78,15 @@ public sealed class VideoChatFixture : IAsyncLifetime
 
     private async Task StartAppAsync(CancellationToken cancellationToken)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([], cancellationToken);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. AppHostArguments], cancellationToken);
         _app = await builder.BuildAsync(cancellationToken);
         await _app.StartAsync(cancellationToken);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("relay", cancellationToken);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cancellationToken);
+        // By instance: with replicas there is no resource named plain "relay".
+        foreach (var instance in ProjectInstances)
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(instance, cancellationToken);
+        }
+
         var endpoint = new UriBuilder(_app.GetEndpoint("webclient")) { Host = "localhost", Path = "/" };
         WebClientUrl = endpoint.Uri;
     }
@@ -284,7 +296,7 @@ public sealed class VideoChatFixture : IAsyncLifetime
 
         if (_app is not null)
         {
-            foreach (var resource in new[] { "relay", "webclient", "postgres" })
+            foreach (var resource in ProjectInstances.Append("postgres"))
             {
                 var lines = _app.ResourceLogs.GetLines(resource);
                 if (lines.Count == 0)
