@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Npgsql;
 using PgVideoChat.Relay;
 using PgVideoChat.Relay.Auth;
@@ -9,6 +10,7 @@ using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Ingest;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Replication;
+using PgVideoChat.Relay.Storage;
 using PgVideoChat.Relay.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
@@ -31,8 +33,11 @@ internal static class RelayExtensions
         }
 
         var services = builder.Services;
-        services.AddNpgsqlDataSource(connectionString);
-        services.AddSingleton(new ReplicationConnectionString(connectionString));
+        services.AddNpgsqlDataSource(RelayConnectionStrings.ForDataSource(connectionString));
+        services.AddSingleton(new ReplicationConnectionString(RelayConnectionStrings.ForReplication(connectionString)));
+        // Continuations of socket reads run on the I/O thread instead of hopping to the thread pool: a frame is
+        // received, queued and sent without a context switch (the relay never blocks a socket continuation).
+        services.Configure<SocketTransportOptions>(static sockets => sockets.UnsafePreferInlineScheduling = true);
         services.AddOptions<RelayOptions>()
             .Bind(builder.Configuration.GetSection(RelayOptions.SectionName))
             .ValidateDataAnnotations()

@@ -115,4 +115,14 @@ internal sealed class IngestOptions
     /// <summary>The most payload bytes written in one round trip.</summary>
     [Range(1, 1_073_741_824)]
     public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>How a batch reaches Postgres: <c>Copy</c> (binary COPY, one per table, in one transaction) or <c>Insert</c> (one prepared INSERT per frame, pipelined in one round trip).</summary>
+    public IngestWriteMethod WriteMethod { get; set; } = IngestWriteMethod.Copy;
+}
+
+/// <summary>See <see cref="IngestOptions.WriteMethod"/>; docs/benchmarks.md compares the two.</summary>
+internal enum IngestWriteMethod
+{
+    Copy,
+    Insert,
 }

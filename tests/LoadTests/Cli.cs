@@ -185,7 +185,7 @@ public static class Cli
 
     private static Command BaselineCommand()
     {
-        var duration = DurationOption("--duration", TimeSpan.FromSeconds(30), "Total time, split between single-row INSERTs and NpgsqlBatch.");
+        var duration = DurationOption("--duration", TimeSpan.FromSeconds(30), "Total time, split between single-row INSERTs, NpgsqlBatch and binary COPY.");
         var batch = Value("--batch-size", 64, "INSERTs per NpgsqlBatch in the batched phase.");
         var writers = Value("--writers", 1, "Writer connections per phase.");
         var keepRelay = new Option<bool>("--keep-relay") { Description = "Leave the app model's relay running (its walsender then decodes the same WAL)." };

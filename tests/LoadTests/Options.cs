@@ -175,7 +175,7 @@ public sealed record CapacityOptions
 /// <summary>The <c>baseline</c> measurement: the substrate without the relay.</summary>
 public sealed record BaselineOptions
 {
-    /// <summary>Total time; split between the single-row and the batched phase.</summary>
+    /// <summary>Total time; split between the single-row, the batched and the COPY phase.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
 
     public int BatchSize { get; init; } = 64;

@@ -27,13 +27,12 @@ internal sealed class ClientConnection : IDisposable
     private int _closeCode;
     private string _closeReason = string.Empty;
 
-    public ClientConnection(long id, WebSocket socket, long userId, string displayName, FanOutOptions options, RelayMetrics metrics, RelayState state, ILogger logger)
+    public ClientConnection(long id, WebSocket socket, long userId, FanOutOptions options, RelayMetrics metrics, RelayState state, ILogger logger)
     {
         _socket = socket;
         _options = options;
         _logger = logger;
         UserId = userId;
-        DisplayName = displayName;
         Id = id;
         _queue = new ClientSendQueue(options, metrics, state);
     }
@@ -45,7 +44,8 @@ internal sealed class ClientConnection : IDisposable
 
     public long UserId { get; }
 
-    public string DisplayName { get; }
+    /// <summary>The user's display name, from the <c>hello</c> (set by <see cref="Start"/>, before the receive loop runs).</summary>
+    public string DisplayName { get; private set; } = string.Empty;
 
     public CancellationToken Closing => _closing.Token;
 
@@ -59,6 +59,7 @@ internal sealed class ClientConnection : IDisposable
     public void Start(HelloMessage hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
+        DisplayName = hello.User.DisplayName;
         lock (_dedupeGate)
         {
             foreach (var call in hello.Calls)

@@ -18,8 +18,7 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
     private readonly Queue<byte[]> _control = new();
     private readonly Queue<OutboundFrame> _audio = new();
     private readonly Queue<OutboundFrame> _video = new();
-    private readonly SemaphoreSlim _signal = new(0);
-    private int _signaled;
+    private readonly SendSignal _signal = new();
     private bool _completed;
     private bool _overflowed;
 
@@ -49,6 +48,7 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
     /// <summary>Queues a control message; returns <see langword="false"/> when the client is too slow.</summary>
     public bool EnqueueControl(byte[] message, bool first = false)
     {
+        var overflowed = false;
         lock (_gate)
         {
             if (_completed)
@@ -58,12 +58,9 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
 
             if (_control.Count >= options.ControlQueueMessages)
             {
-                _overflowed = true;
-                Signal();
-                return false;
+                _overflowed = overflowed = true;
             }
-
-            if (first && _control.Count > 0)
+            else if (first && _control.Count > 0)
             {
                 var rest = _control.ToArray();
                 _control.Clear();
@@ -79,8 +76,15 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
             }
         }
 
+        // Signalled outside the lock: the send loop may run right here, on this thread.
+        if (overflowed)
+        {
+            _signal.Set();
+            return false;
+        }
+
         state.QueueChanged(1);
-        Signal();
+        _signal.Set();
         return true;
     }
 
@@ -116,7 +120,7 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
             state.QueueChanged(1);
         }
 
-        Signal();
+        _signal.Set();
     }
 
     /// <summary>Takes the next item (control, then audio, then video), or waits for one.</summary>
@@ -140,8 +144,6 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
                     state.QueueChanged(-1);
                     return item;
                 }
-
-                Volatile.Write(ref _signaled, 0);
             }
 
             await _signal.WaitAsync(cancellationToken);
@@ -174,17 +176,9 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
         }
 
         state.QueueChanged(-(frames.Count + control));
-        Signal();
+        _signal.Set();
     }
 
-    /// <summary>Call only after <see cref="Complete"/>, once neither loop runs.</summary>
-    public void Dispose() => _signal.Dispose();
-
-    private void Signal()
-    {
-        if (Interlocked.Exchange(ref _signaled, 1) == 0)
-        {
-            _signal.Release();
-        }
-    }
+    /// <summary>Ends the queue (releasing its frames) if it was not already.</summary>
+    public void Dispose() => Complete();
 }

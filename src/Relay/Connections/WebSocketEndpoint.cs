@@ -56,17 +56,10 @@ internal static class WebSocketEndpoint
 
         var presence = services.GetRequiredService<PresenceStore>();
         var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-        var displayName = await presence.FindDisplayNameAsync(identity.UserId, context.RequestAborted);
-        if (displayName is null)
-        {
-            await CloseAsync(socket, CloseCodes.Unauthorized, "unknown user");
-            return;
-        }
-
         var registry = services.GetRequiredService<ConnectionRegistry>();
         var metrics = services.GetRequiredService<RelayMetrics>();
         var handler = services.GetRequiredService<ClientMessageHandler>();
-        var connection = new ClientConnection(registry.NextId(), socket, identity.UserId, displayName, options.FanOut, metrics, state, logger);
+        var connection = new ClientConnection(registry.NextId(), socket, identity.UserId, options.FanOut, metrics, state, logger);
         using var stopping = lifetime.ApplicationStopping.Register(() => connection.RequestClose(CloseCodes.GoingAway, "relay shutting down"));
         using var aborted = context.RequestAborted.Register(() => connection.RequestClose(CloseCodes.GoingAway, "connection lost"));
 
@@ -77,10 +70,17 @@ internal static class WebSocketEndpoint
         long? presenceRow = null;
         try
         {
-            presenceRow = await presence.ConnectAsync(identity.UserId, options.InstanceId, connection.Closing);
-            var hello = await services.GetRequiredService<HelloSnapshot>()
-                .BuildAsync(options.InstanceId, new UserSummary(identity.UserId, displayName), connection.Closing);
-            connection.Start(hello);
+            // One round trip: the connections row (presence), then the hello's snapshot. Not cancelled when the client
+            // leaves meanwhile: the row may already be committed, and its id is needed to delete it below.
+            var connected = await services.GetRequiredService<HelloSnapshot>().ConnectAsync(options.InstanceId, identity.UserId, CancellationToken.None);
+            if (connected is null)
+            {
+                connection.RequestClose(CloseCodes.Unauthorized, "unknown user");
+                return;
+            }
+
+            presenceRow = connected.ConnectionRowId;
+            connection.Start(connected.Hello);
             Log.ClientConnected(logger, connection.Id, connection.UserId);
 
             var sending = connection.SendLoopAsync(metrics);

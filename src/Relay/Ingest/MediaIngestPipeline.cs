@@ -18,9 +18,6 @@ internal readonly record struct PendingFrame(MediaFrameHeader Header, long Sende
 /// </summary>
 internal sealed class MediaIngestPipeline : BackgroundService
 {
-    private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
     private readonly Channel<PendingFrame>[] _lanes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly IngestOptions _options;
@@ -75,6 +72,9 @@ internal sealed class MediaIngestPipeline : BackgroundService
     private async Task WriteLaneAsync(ChannelReader<PendingFrame> reader, CancellationToken stoppingToken)
     {
         var batch = new List<PendingFrame>(_options.MaxBatchFrames);
+        // Each lane keeps its own connection: the same backend with warm caches and its prepared INSERTs, instead of
+        // whichever pooled connection is idle (a different backend per batch, each planning the INSERTs again).
+        NpgsqlConnection? connection = null;
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken))
@@ -88,7 +88,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
 
                 _state.IngestQueueChanged(-batch.Count);
                 Interlocked.Add(ref _queuedBytes, -bytes);
-                await WriteAsync(batch, stoppingToken);
+                connection = await WriteAsync(connection, batch, stoppingToken);
                 foreach (var frame in batch)
                 {
                     ArrayPool<byte>.Shared.Return(frame.Buffer);
@@ -100,31 +100,23 @@ internal sealed class MediaIngestPipeline : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
-    private async Task WriteAsync(List<PendingFrame> frames, CancellationToken cancellationToken)
+    /// <summary>Writes one batch; returns the lane's connection to use next time (none after a failure).</summary>
+    private async Task<NpgsqlConnection?> WriteAsync(NpgsqlConnection? connection, List<PendingFrame> frames, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-            await using var batch = new NpgsqlBatch(connection);
-            foreach (var frame in frames)
-            {
-                var video = frame.Header.Kind == MediaKind.Video;
-                var command = new NpgsqlBatchCommand(video ? InsertVideo : InsertAudio);
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.CallId });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.SenderId });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.Sequence });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.CaptureTimeMicros });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.ReceivedMicros });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = video ? frame.Header.Width : frame.Header.Channels });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = video ? frame.Header.Height : (int)frame.Header.SampleRate });
-                command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = frame.Buffer.AsMemory(0, frame.Length) });
-                batch.BatchCommands.Add(command);
-            }
-
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            connection ??= await _dataSource.OpenConnectionAsync(cancellationToken);
+            await FrameBatchWriter.WriteAsync(_options.WriteMethod, connection, frames, cancellationToken);
             _metrics.BatchWritten(frames.Count, Stopwatch.GetElapsedTime(started));
             int videoFrames = 0, audioFrames = 0;
             long videoBytes = 0, audioBytes = 0;
@@ -151,6 +143,8 @@ internal sealed class MediaIngestPipeline : BackgroundService
             {
                 _metrics.FrameIngested(MediaKind.Audio, audioFrames, audioBytes);
             }
+
+            return connection;
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
@@ -160,6 +154,14 @@ internal sealed class MediaIngestPipeline : BackgroundService
             {
                 _metrics.FrameDropped(frame.Header.Kind, "db_error");
             }
+
+            // The connection may be broken (Postgres restarted): the next batch opens a fresh one.
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            return null;
         }
     }
 

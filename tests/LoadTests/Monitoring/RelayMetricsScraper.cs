@@ -62,5 +62,26 @@ internal sealed class RelayMetricsScraper(Uri relay) : IDisposable
         return values;
     }
 
+    /// <summary>
+    /// The relays' scrapes as one: every series summed (counters, histogram sums and counts, queue depths, clients),
+    /// except the slot-lag gauges, which are per relay and so the largest of them.
+    /// </summary>
+    public static Dictionary<string, double> Merge(IEnumerable<IReadOnlyDictionary<string, double>> scrapes)
+    {
+        ArgumentNullException.ThrowIfNull(scrapes);
+        var merged = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var scrape in scrapes)
+        {
+            foreach (var (name, value) in scrape)
+            {
+                merged[name] = !merged.TryGetValue(name, out var current) ? value
+                    : name.StartsWith("pgvideochat_replication_lag_", StringComparison.Ordinal) ? Math.Max(current, value)
+                    : current + value;
+            }
+        }
+
+        return merged;
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PgVideoChat.LoadTests.Scenario;
+using PgVideoChat.LoadTests.Target;
 
 namespace PgVideoChat.LoadTests.Monitoring;
 
@@ -41,17 +42,30 @@ public sealed record Sample
     /// <summary>From Postgres: <c>pg_current_wal_lsn() - confirmed_flush_lsn</c>, the largest of the relays' slots.</summary>
     public long? SlotLagBytes { get; init; }
 
-    /// <summary>From the relay's <c>pgvideochat_replication_lag_bytes</c>.</summary>
+    /// <summary>From the relays' <c>pgvideochat_replication_lag_bytes</c> (the largest).</summary>
     public double? RelayLagBytes { get; init; }
 
-    /// <summary>From the relay's <c>pgvideochat_replication_lag_seconds</c>.</summary>
+    /// <summary>From the relays' <c>pgvideochat_replication_lag_seconds</c> (the largest).</summary>
     public double? RelayLagSeconds { get; init; }
 
     public double? WalBytesPerSecond { get; init; }
 
+    /// <summary>CPU of every relay process, summed (100 % = one core).</summary>
     public double? RelayCpuPercent { get; init; }
 
+    /// <summary>RSS of every relay process, summed.</summary>
     public long? RelayRssBytes { get; init; }
+
+    /// <summary>How many relays the target runs (behind the front door when more than one).</summary>
+    public int RelayCount { get; init; } = 1;
+
+    /// <summary>Each relay on its own: CPU, RSS, its slot's lag, whether its /metrics answered this second.</summary>
+    public IReadOnlyList<RelaySample> Relays { get; init; } = [];
+
+    /// <summary>The front door's CPU (null without one): part of the cost of scaling out.</summary>
+    public double? FrontDoorCpuPercent { get; init; }
+
+    public long? FrontDoorRssBytes { get; init; }
 
     public double? PostgresCpuPercent { get; init; }
 
@@ -61,6 +75,7 @@ public sealed record Sample
 
     public double? MachineCpuPercent { get; init; }
 
+    /// <summary>Summed over the relays, as are the per-second rates below.</summary>
     public double? IngestQueueDepth { get; init; }
 
     public double? FanOutQueueDepth { get; init; }
@@ -72,17 +87,23 @@ public sealed record Sample
     public double? RelayDroppedPerSecond { get; init; }
 }
 
+/// <summary>One relay in one second of a run.</summary>
+public sealed record RelaySample(string Name, double? CpuPercent, long? RssBytes, long? SlotLagBytes, bool MetricsScraped);
+
 /// <summary>
-/// Once a second: the engine's interval figures, the relay's <c>/metrics</c>, the slot lag and WAL position from
-/// Postgres, and CPU/RSS of the relay, the Postgres server (postmaster and backends), this runner and the machine.
+/// Once a second: the engine's interval figures, every relay's own <c>/metrics</c> (merged: counters summed, slot lag
+/// the largest), the slot lag and WAL position from Postgres, and CPU/RSS of the relays (summed, and each), the front
+/// door, the Postgres server (postmaster and backends), this runner and the machine.
 /// </summary>
 internal sealed class Sampler : IAsyncDisposable
 {
     private readonly Func<IntervalFigures?> _interval;
     private readonly Func<(int Calls, int Participants)> _load;
-    private readonly Func<int?> _relayPid;
+    private readonly IReadOnlyList<RelayInstance> _relays;
+    private readonly Func<int?> _frontDoorPid;
     private readonly Func<int?> _postgresPid;
-    private readonly RelayMetricsScraper? _metrics;
+    private readonly RelayMetricsScraper[] _metrics;
+    private readonly Dictionary<string, double>?[] _lastScrapes;
     private readonly PostgresProbe? _postgres;
     private readonly Action<Sample>? _onSample;
     private readonly List<Sample> _samples = [];
@@ -91,7 +112,8 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly long _origin = Stopwatch.GetTimestamp();
     private readonly CpuMeter _runnerCpu = new(() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
     private readonly CpuMeter _postgresCpu;
-    private readonly CpuMeter _relayCpu;
+    private readonly CpuMeter[] _relayCpu;
+    private readonly CpuMeter _frontDoorCpu;
     private (long Busy, long Total)? _lastMachine;
     private (long Position, long Timestamp)? _lastWal;
     private Dictionary<string, double>? _lastCounters;
@@ -101,22 +123,24 @@ internal sealed class Sampler : IAsyncDisposable
     private volatile string _phase = "warm-up";
 
     public Sampler(
-        Uri? relay,
-        string? connectionString,
-        Func<int?> relayPid,
-        Func<int?> postgresPid,
+        LoadTarget target,
         Func<IntervalFigures?> interval,
         Func<(int Calls, int Participants)> load,
         Action<Sample>? onSample)
     {
+        ArgumentNullException.ThrowIfNull(target);
         _interval = interval;
         _load = load;
-        _relayPid = relayPid;
-        _postgresPid = postgresPid;
+        _relays = target.Relays;
+        _frontDoorPid = () => target.FrontDoorPid;
+        _postgresPid = () => target.PostgresPid;
         _onSample = onSample;
-        _metrics = relay is null ? null : new RelayMetricsScraper(relay);
-        _postgres = connectionString is null ? null : new PostgresProbe(connectionString);
-        _relayCpu = new CpuMeter(() => _relayPid() is { } pid ? ProcStats.CpuSeconds(pid) : null);
+        // Each relay is scraped on its own URL, not through the front door (which would pick one at random).
+        _metrics = [.. _relays.Select(r => new RelayMetricsScraper(r.Url))];
+        _lastScrapes = new Dictionary<string, double>?[_relays.Count];
+        _postgres = target.ConnectionString is { } cs ? new PostgresProbe(cs, target.SlotNames) : null;
+        _relayCpu = [.. _relays.Select(r => new CpuMeter(() => r.Pid() is { } pid ? ProcStats.CpuSeconds(pid) : null))];
+        _frontDoorCpu = new CpuMeter(() => _frontDoorPid() is { } pid ? ProcStats.CpuSeconds(pid) : null);
         _postgresCpu = new CpuMeter(() => _postgresPid() is { } pid ? ProcStats.Tree(pid)?.CpuSeconds : null);
     }
 
@@ -154,7 +178,12 @@ internal sealed class Sampler : IAsyncDisposable
     {
         // Prime the deltas so that the first sample already has rates.
         _runnerCpu.Sample();
-        _relayCpu.Sample();
+        foreach (var meter in _relayCpu)
+        {
+            meter.Sample();
+        }
+
+        _frontDoorCpu.Sample();
         _postgresCpu.Sample();
         _lastMachine = ProcStats.Machine();
         _loop = Task.Run(() => LoopAsync(_stop.Token));
@@ -181,15 +210,20 @@ internal sealed class Sampler : IAsyncDisposable
         }
     }
 
+    /// <summary>Sum of the values that could be read; null when none could.</summary>
+    private static double? Sum(IReadOnlyList<double?> values) => values.Any(v => v.HasValue) ? values.Sum(v => v ?? 0) : null;
+
     private async Task<Sample> SampleAsync(CancellationToken cancellationToken)
     {
-        var metricsTask = _metrics is null ? Task.FromResult<Dictionary<string, double>?>(null) : _metrics.ScrapeAsync(cancellationToken);
+        var scrapeTasks = _metrics.Select(m => m.ScrapeAsync(cancellationToken)).ToArray();
         var postgresTask = _postgres is null ? Task.FromResult<PostgresReading?>(null) : _postgres.ReadAsync(cancellationToken);
         var figures = _interval();
         var (calls, participants) = _load();
-        var relayPid = _relayPid();
         var postgresPid = _postgresPid();
-        var relayCpu = _relayCpu.Sample();
+        var relayCpus = _relayCpu.Select(m => m.Sample()).ToArray();
+        var relayRss = _relays.Select(r => r.Pid() is { } pid ? ProcStats.RssBytes(pid) : null).ToArray();
+        var frontDoorCpu = _frontDoorCpu.Sample();
+        var frontDoorRss = _frontDoorPid() is { } fp ? ProcStats.RssBytes(fp) : null;
         var postgresCpu = _postgresCpu.Sample();
         var postgresTree = postgresPid is { } pp ? ProcStats.Tree(pp) : null;
         var runnerCpu = _runnerCpu.Sample() ?? 0;
@@ -204,7 +238,15 @@ internal sealed class Sampler : IAsyncDisposable
             _lastMachine = machine;
         }
 
-        var metrics = await metricsTask;
+        // A relay whose /metrics did not answer this second counts with its previous scrape (its counters only grow),
+        // so that one slow relay does not make the sums dip; with no answer from any relay there are no metrics.
+        var scrapes = await Task.WhenAll(scrapeTasks);
+        for (var i = 0; i < scrapes.Length; i++)
+        {
+            _lastScrapes[i] = scrapes[i] ?? _lastScrapes[i];
+        }
+
+        var metrics = scrapes.All(s => s is null) ? null : RelayMetricsScraper.Merge(_lastScrapes.OfType<Dictionary<string, double>>());
         var postgres = await postgresTask;
         double? walRate = null;
         var now = Stopwatch.GetTimestamp();
@@ -229,6 +271,12 @@ internal sealed class Sampler : IAsyncDisposable
             return Math.Max(0, (value - previous) / ((now - _lastCountersTimestamp) / (double)Stopwatch.Frequency));
         }
 
+        var relays = _relays.Select((r, i) => new RelaySample(
+            r.Name,
+            relayCpus[i],
+            relayRss[i],
+            r.SlotName is { } slot && postgres?.Lags.TryGetValue(slot, out var lag) == true ? lag : _relays.Count == 1 ? postgres?.SlotLagBytes : null,
+            scrapes[i] is not null)).ToList();
         var sample = new Sample
         {
             T = Math.Round(Elapsed, 3),
@@ -250,8 +298,12 @@ internal sealed class Sampler : IAsyncDisposable
             RelayLagBytes = metrics?.GetValueOrDefault("pgvideochat_replication_lag_bytes"),
             RelayLagSeconds = metrics?.GetValueOrDefault("pgvideochat_replication_lag_seconds"),
             WalBytesPerSecond = walRate,
-            RelayCpuPercent = relayCpu,
-            RelayRssBytes = relayPid is { } rp ? ProcStats.RssBytes(rp) : null,
+            RelayCpuPercent = Sum(relayCpus),
+            RelayRssBytes = relayRss.Any(v => v.HasValue) ? relayRss.Sum(v => v ?? 0) : null,
+            RelayCount = _relays.Count,
+            Relays = relays,
+            FrontDoorCpuPercent = frontDoorCpu,
+            FrontDoorRssBytes = frontDoorRss,
             PostgresCpuPercent = postgresCpu,
             PostgresRssBytes = postgresTree?.RssBytes,
             RunnerCpuPercent = runnerCpu,
@@ -272,7 +324,7 @@ internal sealed class Sampler : IAsyncDisposable
         return sample;
     }
 
-    /// <summary>The relay's counters as last scraped (for the report's "relay counters" section).</summary>
+    /// <summary>The relays' counters as last scraped, summed over the relays (for the report's "relay counters" section).</summary>
     public IReadOnlyDictionary<string, double> LastMetrics => _lastCounters ?? [];
 
     public async ValueTask DisposeAsync()
@@ -289,7 +341,11 @@ internal sealed class Sampler : IAsyncDisposable
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        _metrics?.Dispose();
+        foreach (var scraper in _metrics)
+        {
+            scraper.Dispose();
+        }
+
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();

@@ -47,7 +47,9 @@ public abstract class ProgressView : IAsyncDisposable
             string.Create(CultureInfo.InvariantCulture, $"video {s.VideoDelivered,4}/s p50 {s.VideoP50Ms,5:0.0} p99 {s.VideoP99Ms,6:0.0} ms"),
             string.Create(CultureInfo.InvariantCulture, $"audio {s.AudioDelivered,4}/s p99 {s.AudioP99Ms,6:0.0} ms"),
             "slot lag " + Bytes(s.SlotLagBytes ?? (long?)s.RelayLagBytes),
-            string.Create(CultureInfo.InvariantCulture, $"relay cpu {Pct(s.RelayCpuPercent)} rss {Bytes(s.RelayRssBytes)}"),
+            s.RelayCount == 1
+                ? string.Create(CultureInfo.InvariantCulture, $"relay cpu {Pct(s.RelayCpuPercent)} rss {Bytes(s.RelayRssBytes)}")
+                : string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} relays cpu {Pct(s.RelayCpuPercent)} ({string.Join("+", s.Relays.Select(r => Pct(r.CpuPercent)))}) rss {Bytes(s.RelayRssBytes)} | front door cpu {Pct(s.FrontDoorCpuPercent)}"),
             string.Create(CultureInfo.InvariantCulture, $"pg cpu {Pct(s.PostgresCpuPercent)}"),
             string.Create(CultureInfo.InvariantCulture, $"runner cpu {Pct(s.RunnerCpuPercent)}"),
         };
@@ -201,10 +203,19 @@ internal sealed class LiveProgressView : ProgressView
             Row(table, "audio delivered", string.Create(CultureInfo.InvariantCulture, $"{s.AudioDelivered}/s (sent {s.AudioSent}/s), p50 {s.AudioP50Ms:0.0} ms, p99 {s.AudioP99Ms:0.0} ms, max {s.AudioMaxMs:0.0} ms"));
             Row(table, "slot lag (postgres / relay)", $"{Bytes(s.SlotLagBytes)} / {Bytes(s.RelayLagBytes)}, {(s.RelayLagSeconds is { } sec ? sec.ToString("0.000", CultureInfo.InvariantCulture) + " s" : "n/a")}");
             Row(table, "WAL rate", Bytes(s.WalBytesPerSecond) + "/s");
-            Row(table, "relay cpu / rss", $"{Pct(s.RelayCpuPercent)} / {Bytes(s.RelayRssBytes)}");
+            if (s.RelayCount == 1)
+            {
+                Row(table, "relay cpu / rss", $"{Pct(s.RelayCpuPercent)} / {Bytes(s.RelayRssBytes)}");
+            }
+            else
+            {
+                Row(table, string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} relays cpu / rss (sum)"), $"{Pct(s.RelayCpuPercent)} / {Bytes(s.RelayRssBytes)} ({string.Join(", ", s.Relays.Select(r => $"{r.Name} {Pct(r.CpuPercent)}"))})");
+                Row(table, "front door cpu / rss", $"{Pct(s.FrontDoorCpuPercent)} / {Bytes(s.FrontDoorRssBytes)}");
+            }
+
             Row(table, "postgres cpu / rss", $"{Pct(s.PostgresCpuPercent)} / {Bytes(s.PostgresRssBytes)}");
             Row(table, "runner cpu / machine cpu", $"{Pct(s.RunnerCpuPercent)} / {Pct(s.MachineCpuPercent)} (send lateness p99 {s.SendLatenessP99Ms.ToString("0.0", CultureInfo.InvariantCulture)} ms)");
-            Row(table, "relay queues (ingest / fan-out)", string.Create(CultureInfo.InvariantCulture, $"{s.IngestQueueDepth ?? 0:0} / {s.FanOutQueueDepth ?? 0:0}"));
+            Row(table, s.RelayCount == 1 ? "relay queues (ingest / fan-out)" : "relay queues (ingest / fan-out, summed)", string.Create(CultureInfo.InvariantCulture, $"{s.IngestQueueDepth ?? 0:0} / {s.FanOutQueueDepth ?? 0:0}"));
         }
         else
         {

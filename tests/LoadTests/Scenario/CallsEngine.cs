@@ -56,7 +56,9 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
         _media = media;
         _options = options;
         _log = log;
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        // No cookies: behind the front door a kept affinity cookie would pin every later sign-in to the first relay;
+        // each sign-in and (cookie-less) WebSocket is placed by the front door's load balancing instead.
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseCookies = false })
         {
             BaseAddress = relay,
             Timeout = TimeSpan.FromSeconds(30),

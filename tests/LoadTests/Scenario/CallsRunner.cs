@@ -37,8 +37,7 @@ internal static class CallsRunner
         await using var engine = new CallsEngine(target.RelayUri, media, options, progress.Log);
         var status = string.Empty;
         await using var sampler = new Sampler(
-            target.RelayUri, target.ConnectionString, () => target.RelayPid, () => target.PostgresPid,
-            engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
+            target, engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
         progress.Start($"PgVideoChat load: calls ({sessionId})");
         sampler.Start();
 
@@ -171,50 +170,79 @@ internal static class CallsRunner
     }
 
     /// <summary>
-    /// After the senders stop: how long until the relays' slot lag is back under the threshold (from Postgres when a
-    /// connection string is known, else the relay's gauge), and until the last frame of the window arrived.
+    /// After the senders stop: how long until the relays' slot lag is back under the threshold — every relay's slot,
+    /// i.e. the largest lag (from Postgres when a connection string is known, else the relays' gauges) — and until the
+    /// last frame of the window arrived.
     /// </summary>
     internal static async Task<DrainResult> MeasureDrainAsync(LoadTarget target, CallsEngine engine, MeasurementWindow window, CallsRunOptions options, CancellationToken cancellationToken)
     {
         var stop = Stopwatch.GetTimestamp();
-        await using var probe = target.ConnectionString is { } cs ? new PostgresProbe(cs) : null;
-        using var scraper = new RelayMetricsScraper(target.RelayUri);
-        var source = probe is null ? "relay /metrics (pgvideochat_replication_lag_bytes)" : "postgres (pg_current_wal_lsn() - confirmed_flush_lsn)";
-        long? lagAtStop = null, lastLag = null;
-        double? drainedAt = null;
-        while (true)
+        await using var probe = target.ConnectionString is { } cs ? new PostgresProbe(cs, target.SlotNames) : null;
+        var scrapers = target.Relays.Select(r => new RelayMetricsScraper(r.Url)).ToList();
+        try
         {
-            long? lag = probe is not null
-                ? (await probe.ReadAsync(cancellationToken))?.SlotLagBytes
-                : (long?)(await scraper.ScrapeAsync(cancellationToken))?.GetValueOrDefault("pgvideochat_replication_lag_bytes");
-            lagAtStop ??= lag;
-            lastLag = lag ?? lastLag;
-            var elapsed = Stopwatch.GetElapsedTime(stop).TotalSeconds;
-            if (drainedAt is null && lag is { } l && l <= options.DrainThresholdBytes)
+            // With known slots (the app model's relays), every one of them must exist and be under the threshold.
+            var slots = target.SlotNames?.Count ?? 1;
+            var source = probe is null
+                ? $"relay /metrics (pgvideochat_replication_lag_bytes{(target.RelayCount > 1 ? $", largest of {target.RelayCount} relays" : string.Empty)})"
+                : $"postgres (pg_current_wal_lsn() - confirmed_flush_lsn{(target.RelayCount > 1 ? $", largest of {target.RelayCount} slots" : string.Empty)})";
+            long? lagAtStop = null, lastLag = null;
+            double? drainedAt = null;
+            while (true)
             {
-                drainedAt = elapsed;
+                long? lag;
+                var allSlots = true;
+                if (probe is not null)
+                {
+                    var reading = await probe.ReadAsync(cancellationToken);
+                    lag = reading?.SlotLagBytes;
+                    allSlots = reading is { } r && r.Slots >= slots;
+                }
+                else
+                {
+                    var scrapes = await Task.WhenAll(scrapers.Select(s => s.ScrapeAsync(cancellationToken)));
+                    allSlots = scrapes.All(s => s is not null);
+                    lag = scrapes.Any(s => s is not null)
+                        ? (long?)RelayMetricsScraper.Merge(scrapes.OfType<Dictionary<string, double>>()).GetValueOrDefault("pgvideochat_replication_lag_bytes")
+                        : null;
+                }
+
+                lagAtStop ??= lag;
+                lastLag = lag ?? lastLag;
+                var elapsed = Stopwatch.GetElapsedTime(stop).TotalSeconds;
+                if (drainedAt is null && allSlots && lag is { } l && l <= options.DrainThresholdBytes)
+                {
+                    drainedAt = elapsed;
+                }
+
+                var expected = window.Video.Expected + window.Audio.Expected;
+                var delivered = window.Video.Delivered + window.Audio.Delivered;
+                var quietMicros = Clock.NowMicros - engine.LastDeliveryMicros;
+                var deliveriesDone = delivered >= expected || quietMicros > 3_000_000;
+                if ((drainedAt is not null || lag is null) && deliveriesDone)
+                {
+                    break;
+                }
+
+                if (elapsed > options.DrainTimeout.TotalSeconds)
+                {
+                    break;
+                }
+
+                await Task.Delay(200, cancellationToken);
             }
 
-            var expected = window.Video.Expected + window.Audio.Expected;
-            var delivered = window.Video.Delivered + window.Audio.Delivered;
-            var quietMicros = Clock.NowMicros - engine.LastDeliveryMicros;
-            var deliveriesDone = delivered >= expected || quietMicros > 3_000_000;
-            if ((drainedAt is not null || lag is null) && deliveriesDone)
-            {
-                break;
-            }
-
-            if (elapsed > options.DrainTimeout.TotalSeconds)
-            {
-                break;
-            }
-
-            await Task.Delay(200, cancellationToken);
+            var lastDelivery = engine.LastDeliveryMicros;
+            double? lastFrame = lastDelivery == 0 ? null : Math.Max(0, (lastDelivery - window.EndMicros) / 1e6);
+            return new DrainResult(lagAtStop, lastLag, drainedAt, drainedAt is not null, lastFrame, source);
         }
-
-        var lastDelivery = engine.LastDeliveryMicros;
-        double? lastFrame = lastDelivery == 0 ? null : Math.Max(0, (lastDelivery - window.EndMicros) / 1e6);
-        return new DrainResult(lagAtStop, lastLag, drainedAt, drainedAt is not null, lastFrame, source);
+        finally
+        {
+            foreach (var scraper in scrapers)
+            {
+                scraper.Dispose();
+            }
+        }
     }
 
     internal static CallsSummary BuildSummary(
@@ -237,6 +265,22 @@ internal static class CallsRunner
         var all = loadPhase == "load" ? samples : load;
         var lateness = engine.SendLateness;
         var relay = Process(load, s => s.RelayCpuPercent, s => s.RelayRssBytes, all);
+        var relayCount = samples.Count > 0 ? samples[^1].RelayCount : 1;
+        var relays = samples.SelectMany(s => s.Relays).Select(r => r.Name).Distinct(StringComparer.Ordinal).Select(name =>
+        {
+            RelaySample? Of(Sample s) => s.Relays.FirstOrDefault(r => r.Name == name);
+            var figures = Process(load, s => Of(s)?.CpuPercent, s => Of(s)?.RssBytes, all);
+            return new RelayInstanceFigures(
+                name,
+                figures.MeanCpuPercent,
+                figures.PeakCpuPercent,
+                figures.PeakRssBytes,
+                Max(all.Select(s => Of(s)?.SlotLagBytes)),
+                load.Count(s => Of(s) is { MetricsScraped: false }));
+        }).ToList();
+        var frontDoor = samples.Any(s => s.FrontDoorCpuPercent.HasValue || s.FrontDoorRssBytes.HasValue)
+            ? Process(load, s => s.FrontDoorCpuPercent, s => s.FrontDoorRssBytes, all)
+            : null;
         // Counters only, labelled series without the scope label, zero-valued label sets left out.
         var counters = relayCounters
             .Where(kv => kv.Key.Contains("_total", StringComparison.Ordinal) && (!kv.Key.Contains('{', StringComparison.Ordinal) || kv.Value != 0))
@@ -274,8 +318,11 @@ internal static class CallsRunner
                 drain?.LastFrameSeconds is { } f ? Math.Round(f, 3) : null,
                 Mean(load.Select(s => s.WalBytesPerSecond)),
                 load.Select(s => s.WalBytesPerSecond).Where(v => v.HasValue).Select(v => v!.Value).DefaultIfEmpty().Max()),
+            RelayCount = relayCount,
             Relay = relay,
             RelayPeakRssBytes = relay.PeakRssBytes,
+            Relays = relays,
+            FrontDoor = frontDoor,
             Postgres = Process(load, s => s.PostgresCpuPercent, s => s.PostgresRssBytes, all),
             Runner = new RunnerFigures(
                 Math.Round(Mean(load.Select(s => (double?)s.RunnerCpuPercent)) ?? 0, 1),
@@ -432,7 +479,7 @@ internal static class CallsRunner
         rows.Clear();
         if (s.Slot is { } slot)
         {
-            Add("slot lag max", B(slot.MaxLagBytes));
+            Add(s.RelayCount == 1 ? "slot lag max" : string.Create(CultureInfo.InvariantCulture, $"slot lag max (largest of {s.RelayCount} slots)"), B(slot.MaxLagBytes));
             Add("slot lag max (relay, seconds)", string.Create(CultureInfo.InvariantCulture, $"{slot.MaxLagSeconds:0.###} s"));
             Add("slot lag at stop / final", $"{B(slot.LagBytesAtStop)} / {B(slot.FinalLagBytes)}");
             Add("drain time (lag back under threshold)", slot.DrainSeconds is { } d ? string.Create(CultureInfo.InvariantCulture, $"{d:0.###} s") : "did not drain");
@@ -443,10 +490,26 @@ internal static class CallsRunner
 
         var substrate = new ReportSection("replication slot", [.. rows]);
         rows.Clear();
+        Add("relays", s.RelayCount == 1 ? "1 (clients connect to it directly)" : string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} behind the front door (figures below summed over them unless per relay)"));
         if (s.Relay is { } relay)
         {
-            Add("relay cpu mean / peak", $"{ProgressView.Pct(relay.MeanCpuPercent)} / {ProgressView.Pct(relay.PeakCpuPercent)} (100 % = one core)");
-            Add("relay rss peak / final", $"{B(relay.PeakRssBytes)} / {B(relay.FinalRssBytes)}");
+            var sum = s.RelayCount == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", sum of {s.RelayCount} relays");
+            Add("relay cpu mean / peak", $"{ProgressView.Pct(relay.MeanCpuPercent)} / {ProgressView.Pct(relay.PeakCpuPercent)} (100 % = one core{sum})");
+            Add("relay rss peak / final", $"{B(relay.PeakRssBytes)} / {B(relay.FinalRssBytes)}{(sum.Length == 0 ? string.Empty : $" ({sum[2..]})")}");
+        }
+
+        if (s.RelayCount > 1)
+        {
+            foreach (var r in s.Relays)
+            {
+                Add($"{r.Name} cpu mean / peak, rss peak, slot lag max", string.Create(CultureInfo.InvariantCulture,
+                    $"{ProgressView.Pct(r.MeanCpuPercent)} / {ProgressView.Pct(r.PeakCpuPercent)}, {B(r.PeakRssBytes)}, {B(r.MaxSlotLagBytes)}{(r.MetricsMissedSeconds > 0 ? $"; /metrics missed {r.MetricsMissedSeconds} s" : string.Empty)}"));
+            }
+        }
+
+        if (s.FrontDoor is { } frontDoor)
+        {
+            Add("front door cpu mean / peak, rss peak", $"{ProgressView.Pct(frontDoor.MeanCpuPercent)} / {ProgressView.Pct(frontDoor.PeakCpuPercent)}, {B(frontDoor.PeakRssBytes)} (not in the relay figures)");
         }
 
         if (s.RelayInternals is { } ri)
@@ -485,7 +548,7 @@ internal static class CallsRunner
             Add(name, ReportWriter.F(value, 0));
         }
 
-        var counters = new ReportSection("relay counters at the end (/metrics)", [.. rows]);
+        var counters = new ReportSection(s.RelayCount == 1 ? "relay counters at the end (/metrics)" : string.Create(CultureInfo.InvariantCulture, $"relay counters at the end (/metrics of each relay, summed over {s.RelayCount})"), [.. rows]);
         return [delivery, substrate, processes, counters];
     }
 
@@ -493,6 +556,14 @@ internal static class CallsRunner
     {
         ChartSeries S(string name, string color, Func<Sample, double?> value) =>
             new(name, color, [.. samples.Where(s => value(s).HasValue).Select(s => (s.T, value(s)!.Value))]);
+        var names = RelayNames(samples);
+        var several = names.Count > 1;
+        if (!several)
+        {
+            names = [];
+        }
+
+        var frontDoor = samples.Any(s => s.FrontDoorCpuPercent.HasValue);
         return
         [
             new Chart("latency (per second)", "ms",
@@ -517,42 +588,70 @@ internal static class CallsRunner
             ]),
             new Chart("cpu (100 % = one core)", "%",
             [
-                S("relay", "#ff7f0e", s => s.RelayCpuPercent),
+                S(several ? "relays (sum)" : "relay", "#ff7f0e", s => s.RelayCpuPercent),
+                .. names.Select((name, i) => S(name, RelayColors[i % RelayColors.Length], s => s.Relays.FirstOrDefault(r => r.Name == name)?.CpuPercent)),
+                .. frontDoor ? [S("front door", "#e377c2", s => s.FrontDoorCpuPercent)] : Array.Empty<ChartSeries>(),
                 S("postgres", "#8c564b", s => s.PostgresCpuPercent),
                 S("runner", "#7f7f7f", s => s.RunnerCpuPercent),
                 S("machine (all cores)", "#bcbd22", s => s.MachineCpuPercent),
             ]),
             new Chart("memory and WAL", "bytes",
             [
-                S("relay rss", "#ff7f0e", s => s.RelayRssBytes),
+                S(several ? "relays rss (sum)" : "relay rss", "#ff7f0e", s => s.RelayRssBytes),
+                .. frontDoor ? [S("front door rss", "#e377c2", s => s.FrontDoorRssBytes)] : Array.Empty<ChartSeries>(),
                 S("WAL bytes/s", "#17becf", s => s.WalBytesPerSecond),
             ]),
             new Chart("calls", "calls", [S("established calls", "#333333", s => s.Calls)]),
         ];
     }
 
+    private static readonly string[] RelayColors = ["#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"];
+
+    private static List<string> RelayNames(IReadOnlyList<Sample> samples) =>
+        [.. samples.SelectMany(s => s.Relays).Select(r => r.Name).Distinct(StringComparer.Ordinal)];
+
+    // relay_cpu_pct, relay_rss_bytes and the relay_* rates are sums over the relays; relay_lag_* the largest. Per-relay
+    // and front-door columns follow the original ones.
     private static readonly string[] TimelineHeader =
     [
         "t_s", "phase", "calls", "participants", "video_sent", "video_delivered", "video_p50_ms", "video_p99_ms", "video_max_ms",
         "audio_sent", "audio_delivered", "audio_p50_ms", "audio_p99_ms", "audio_max_ms", "slot_lag_bytes", "relay_lag_bytes",
         "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct", "postgres_rss_bytes",
         "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
-        "relay_forwarded_per_s", "relay_dropped_per_s",
+        "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes",
     ];
 
     internal static List<IReadOnlyList<string>> TimelineRows(IReadOnlyList<Sample> samples)
     {
         string N(double? v) => v is { } x ? ReportWriter.F(x, 3) : string.Empty;
-        var rows = new List<IReadOnlyList<string>> { TimelineHeader };
+        var names = RelayNames(samples);
+        var header = TimelineHeader.Concat(names.SelectMany(n =>
+        {
+            var column = n.Replace('-', '_');
+            return new[] { column + "_cpu_pct", column + "_rss_bytes", column + "_slot_lag_bytes" };
+        })).ToList();
+        var rows = new List<IReadOnlyList<string>> { header };
         rows.AddRange(samples.Select(s => (IReadOnlyList<string>)
         [
             N(s.T), s.Phase, N(s.Calls), N(s.Participants), N(s.VideoSent), N(s.VideoDelivered), N(s.VideoP50Ms), N(s.VideoP99Ms), N(s.VideoMaxMs),
             N(s.AudioSent), N(s.AudioDelivered), N(s.AudioP50Ms), N(s.AudioP99Ms), N(s.AudioMaxMs), N(s.SlotLagBytes), N(s.RelayLagBytes),
             N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent), N(s.PostgresRssBytes),
             N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
-            N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond),
+            N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
+            .. names.SelectMany(n => s.Relays.FirstOrDefault(r => r.Name == n) is { } r
+                ? new[] { N(r.CpuPercent), N(r.RssBytes), N(r.SlotLagBytes) }
+                : [string.Empty, string.Empty, string.Empty]),
         ]));
         return rows;
+    }
+
+    /// <summary>"relay cpu 36%", or with several relays "3 relays cpu 95% (31% + 33% + 31%)": the sum, then each.</summary>
+    internal static string RelayCpuText(CallsSummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.RelayCount == 1
+            ? $"relay cpu {ProgressView.Pct(s.Relay?.MeanCpuPercent)}"
+            : string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} relays cpu {ProgressView.Pct(s.Relay?.MeanCpuPercent)} ({string.Join(" + ", s.Relays.Select(r => ProgressView.Pct(r.MeanCpuPercent)))})");
     }
 
     internal static void PrintSummary(ProgressView progress, CallsSummary s, string directory)
@@ -566,7 +665,7 @@ internal static class CallsRunner
         if (s.Slot is { } slot)
         {
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"slot lag max {ProgressView.Bytes(slot.MaxLagBytes)}, final {ProgressView.Bytes(slot.FinalLagBytes)}, drain {(slot.DrainSeconds is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "not drained")}; WAL {ProgressView.Bytes(slot.MeanWalBytesPerSecond)}/s; relay cpu {ProgressView.Pct(s.Relay?.MeanCpuPercent)} (peak {ProgressView.Pct(s.Relay?.PeakCpuPercent)}), rss peak {ProgressView.Bytes(s.RelayPeakRssBytes)}; postgres cpu {ProgressView.Pct(s.Postgres?.MeanCpuPercent)}; runner cpu {ProgressView.Pct(s.Runner?.MeanCpuPercent)}"));
+                $"slot lag max {ProgressView.Bytes(slot.MaxLagBytes)}, final {ProgressView.Bytes(slot.FinalLagBytes)}, drain {(slot.DrainSeconds is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "not drained")}; WAL {ProgressView.Bytes(slot.MeanWalBytesPerSecond)}/s; {RelayCpuText(s)} (peak {ProgressView.Pct(s.Relay?.PeakCpuPercent)}), rss peak {ProgressView.Bytes(s.RelayPeakRssBytes)}{(s.FrontDoor is { } fd ? $"; front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}; postgres cpu {ProgressView.Pct(s.Postgres?.MeanCpuPercent)}; runner cpu {ProgressView.Pct(s.Runner?.MeanCpuPercent)}"));
         }
 
         progress.WriteLine($"thresholds ({s.Thresholds?.MaxP99Ms} ms p99, {s.Thresholds?.MinDeliveryPercent} % delivery): {(s.Thresholds?.Passed == true ? "passed" : "FAILED: " + string.Join("; ", s.Thresholds?.Failures ?? []))}");

@@ -23,6 +23,9 @@ public sealed record CapacitySummary
     /// <summary>The largest number of calls that held the thresholds for the hold time (0 if none did).</summary>
     public int Capacity { get; init; }
 
+    /// <summary>How many relays served the load (behind the front door when more than one).</summary>
+    public int RelayCount { get; init; } = 1;
+
     public int GroupSize { get; init; }
 
     public double HoldSeconds { get; init; }
@@ -65,8 +68,7 @@ internal static class CapacityRunner
         await using var engine = new CallsEngine(target.RelayUri, media, scenario, progress.Log);
         var status = string.Empty;
         await using var sampler = new Sampler(
-            target.RelayUri, target.ConnectionString, () => target.RelayPid, () => target.PostgresPid,
-            engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
+            target, engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
         progress.Start($"PgVideoChat load: capacity ({sessionId})");
         sampler.Start();
 
@@ -107,7 +109,7 @@ internal static class CapacityRunner
             summary = summary with { Thresholds = outcome, Command = "capacity", Scenario = window.Name };
             levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary));
             progress.Log(string.Create(CultureInfo.InvariantCulture,
-                $"level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, relay cpu {ProgressView.Pct(summary.Relay?.MeanCpuPercent)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
+                $"level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsRunner.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
             if (!outcome.Passed)
             {
                 stoppedBecause = $"{calls} calls broke the thresholds";
@@ -132,6 +134,7 @@ internal static class CapacityRunner
             Target = target.Description,
             StartedAt = startedAt,
             Capacity = capacity,
+            RelayCount = target.RelayCount,
             GroupSize = scenario.GroupSize,
             HoldSeconds = options.Hold.TotalSeconds,
             MaxP99Ms = scenario.Thresholds.MaxP99Ms,
@@ -145,8 +148,8 @@ internal static class CapacityRunner
         var rows = levels.Select(l => new KeyValuePair<string, string>(
             l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",
             string.Create(CultureInfo.InvariantCulture,
-                $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s, relay cpu {ProgressView.Pct(l.Summary.Relay?.MeanCpuPercent)}, postgres cpu {ProgressView.Pct(l.Summary.Postgres?.MeanCpuPercent)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
-        rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)}; stopped: {stoppedBecause}")));
+                $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s, {CallsRunner.RelayCpuText(l.Summary)}{(l.Summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, postgres cpu {ProgressView.Pct(l.Summary.Postgres?.MeanCpuPercent)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Summary.RelayCount > 1 ? " (sum)" : string.Empty)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
+        rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)} with {(target.RelayCount == 1 ? "1 relay" : $"{target.RelayCount} relays behind the front door")}; stopped: {stoppedBecause}")));
         rows.Add(new("drain after the last level", drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{drain.DrainSeconds:0.###} s from {ProgressView.Bytes(drain.LagAtStop)}") : "did not drain"));
         var model = new ReportModel
         {

@@ -57,6 +57,12 @@ public sealed record SlotFigures(
 
 public sealed record ProcessFigures(double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? FinalRssBytes);
 
+/// <summary>
+/// One relay of several: its own CPU and RSS (the <c>relay</c> figures are their sums), the largest lag of its slot,
+/// and the seconds of the load in which its /metrics did not answer (its previous scrape stood in for them).
+/// </summary>
+public sealed record RelayInstanceFigures(string Name, double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? MaxSlotLagBytes, int MetricsMissedSeconds);
+
 public sealed record RunnerFigures(double MeanCpuPercent, double PeakCpuPercent, double SendLatenessP50Ms, double SendLatenessP99Ms, double SendLatenessMaxMs, long SkippedFrames, long SendFailures, long UnexpectedFrames);
 
 /// <summary>Means of the relay's own histograms over the measured window (from /metrics _sum and _count deltas).</summary>
@@ -101,15 +107,27 @@ public sealed record CallsSummary
 
     public IReadOnlyDictionary<string, LatencyPercentiles> LatencyMs { get; init; } = new Dictionary<string, LatencyPercentiles>();
 
+    /// <summary>The relays' slots: with several relays, lag is the largest of their slots.</summary>
     public SlotFigures? Slot { get; init; }
 
+    /// <summary>How many relays served the load (behind the front door when more than one).</summary>
+    public int RelayCount { get; init; } = 1;
+
+    /// <summary>Every relay process summed: CPU per sample summed then averaged / peaked, RSS per sample summed.</summary>
     public ProcessFigures? Relay { get; init; }
 
+    /// <summary>The peak of the relays' summed RSS.</summary>
     public long? RelayPeakRssBytes { get; init; }
+
+    /// <summary>Each relay on its own.</summary>
+    public IReadOnlyList<RelayInstanceFigures> Relays { get; init; } = [];
+
+    /// <summary>The front door's process (null with one relay, where clients reach the relay directly).</summary>
+    public ProcessFigures? FrontDoor { get; init; }
 
     public ProcessFigures? Postgres { get; init; }
 
-    /// <summary>The relay's view: receive → handed to a recipient's queue (through Postgres), INSERT round trip, batch size.</summary>
+    /// <summary>The relays' view (their /metrics summed): receive → handed to a recipient's queue (through Postgres), INSERT round trip, batch size.</summary>
     public RelayInternals? RelayInternals { get; init; }
 
     public RunnerFigures? Runner { get; init; }
@@ -122,6 +140,7 @@ public sealed record CallsSummary
 
     public IReadOnlyDictionary<string, int> Disconnects { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>The relays' counters at the end, summed over the relays.</summary>
     public IReadOnlyDictionary<string, double> RelayCounters { get; init; } = new Dictionary<string, double>();
 
     public int FlowsWithLoss { get; init; }

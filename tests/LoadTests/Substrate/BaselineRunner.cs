@@ -5,6 +5,7 @@ using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
 using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
@@ -81,6 +82,8 @@ public sealed record BaselineSummary
 internal static class BaselineRunner
 {
     private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    private const string CopyVideo = "COPY video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) FROM STDIN (FORMAT BINARY)";
+    private const string CopyAudio = "COPY audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) FROM STDIN (FORMAT BINARY)";
     private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
     // Call ids far from any real call mark the phase a row belongs to (there is no FK on the frame tables).
@@ -95,7 +98,7 @@ internal static class BaselineRunner
         var directory = Path.Combine(ReportWriter.ReportsRoot(options.Output.ReportsDirectory), sessionId);
         var startedAt = DateTimeOffset.Now;
         await using var progress = ProgressView.Create(options.Output with { Plain = true });
-        progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs and NpgsqlBatch of {options.BatchSize}, {options.Writers} writer(s)");
+        progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs, NpgsqlBatch of {options.BatchSize} and binary COPY of {options.BatchSize}, {options.Writers} writer(s)");
         var media = CallsRunner.CreateMedia(options.Media, progress.Log);
         await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
         var connectionString = target.ConnectionString
@@ -113,12 +116,12 @@ internal static class BaselineRunner
         progress.Log($"reader: temporary slot {reader.SlotName} on publication pgvideochat, pgoutput v{options.PgOutputProtocolVersion}, binary");
 
         var samples = new List<BaselineSample>();
-        var phaseDuration = options.Duration / 2;
+        var phaseDuration = options.Duration / 3;
         var phases = new List<BaselinePhase>();
         var scenarios = new List<ScenarioReport>();
         var sampleOrigin = Stopwatch.GetTimestamp();
         await using var probe = new PostgresProbe(connectionString, slotPrefix: reader.SlotName);
-        foreach (var (name, batchSize) in new[] { ("single_row", 1), ("batched", options.BatchSize) })
+        foreach (var (name, batchSize, copy) in new[] { ("single_row", 1, false), ("batched", options.BatchSize, false), ("copy", options.BatchSize, true) })
         {
             var phaseIndex = phases.Count + 1;
             var counters = new PhaseCounters(PhaseCallIdBase + phaseIndex);
@@ -133,7 +136,7 @@ internal static class BaselineRunner
             var writeStart = Stopwatch.GetTimestamp();
             counters.FirstWriteTimestamp = writeStart;
             var writers = Enumerable.Range(0, Math.Max(1, options.Writers))
-                .Select(w => Task.Run(() => WriteAsync(connectionString, media, counters, batchSize, w, linked.Token), CancellationToken.None))
+                .Select(w => Task.Run(() => WriteAsync(connectionString, media, counters, batchSize, copy, w, linked.Token), CancellationToken.None))
                 .ToArray();
             var sampling = SampleAsync(name, counters, probe, pgCpu, sampleOrigin, phaseSamples, progress, linked.Token);
             await Task.WhenAll(writers);
@@ -156,7 +159,7 @@ internal static class BaselineRunner
             var rowsPerCall = RowsPerSecondPerCall(options.Media);
             var phase = new BaselinePhase(
                 name,
-                batchSize == 1 ? "single-row INSERT, autocommit" : $"NpgsqlBatch of {batchSize} INSERTs (one transaction)",
+                batchSize == 1 ? "single-row INSERT, autocommit" : copy ? $"binary COPY of {batchSize} rows (one per table, one transaction)" : $"NpgsqlBatch of {batchSize} INSERTs (one transaction)",
                 Math.Round(writeSeconds, 3),
                 counters.Written,
                 counters.VideoWritten,
@@ -305,7 +308,7 @@ internal static class BaselineRunner
         };
     }
 
-    private static async Task WriteAsync(string connectionString, MediaLibrary media, PhaseCounters counters, int batchSize, int writer, CancellationToken cancellationToken)
+    private static async Task WriteAsync(string connectionString, MediaLibrary media, PhaseCounters counters, int batchSize, bool copy, int writer, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "pgvideochat-loadtests-baseline", Pooling = false };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
@@ -331,6 +334,34 @@ internal static class BaselineRunner
                     counters.InsertLatency.Record((long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000));
                     counters.OnWritten(isVideo, payload.Length, 1);
                     sequence++;
+                }
+            }
+            else if (copy)
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var first = sequence;
+                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+                    {
+                        await CopyAsync(connection, media, counters, first, batchSize, senderId, video: true);
+                        await CopyAsync(connection, media, counters, first, batchSize, senderId, video: false);
+                        await transaction.CommitAsync(CancellationToken.None);
+                    }
+
+                    long bytes = 0;
+                    var videoRows = 0;
+                    for (var i = 0; i < batchSize; i++, sequence++)
+                    {
+                        var isVideo = Mix[(int)(sequence % Mix.Length)];
+                        var payload = Payload(media, sequence, isVideo);
+                        videoRows += isVideo ? 1 : 0;
+                        bytes += payload.Length;
+                        counters.Track(payload.Length);
+                    }
+
+                    counters.InsertLatency.Record((long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000));
+                    counters.OnBatchWritten(batchSize, videoRows, bytes);
                 }
             }
             else
@@ -370,6 +401,36 @@ internal static class BaselineRunner
             throw;
         }
     }
+
+    // The same COPY the relay's write pipeline issues (Relay:Ingest:WriteMethod=Copy): one per table and batch.
+    private static async Task CopyAsync(NpgsqlConnection connection, MediaLibrary media, PhaseCounters counters, long first, int batchSize, long senderId, bool video)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(video ? CopyVideo : CopyAudio, CancellationToken.None);
+        for (var sequence = first; sequence < first + batchSize; sequence++)
+        {
+            var isVideo = Mix[(int)(sequence % Mix.Length)];
+            if (isVideo != video)
+            {
+                continue;
+            }
+
+            var now = Clock.NowMicros;
+            await importer.StartRowAsync();
+            await importer.WriteAsync(counters.CallId, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(senderId, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(sequence, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(now, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(now, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(isVideo ? MediaLibrary.VideoWidth : MediaLibrary.AudioChannels, NpgsqlDbType.Integer);
+            await importer.WriteAsync(isVideo ? MediaLibrary.VideoHeight : MediaLibrary.AudioSampleRate, NpgsqlDbType.Integer);
+            await importer.WriteAsync(Payload(media, sequence, isVideo), NpgsqlDbType.Bytea);
+        }
+
+        await importer.CompleteAsync();
+    }
+
+    private static byte[] Payload(MediaLibrary media, long sequence, bool isVideo)
+        => isVideo ? media.VideoFrames[(int)(sequence % media.VideoFrames.Count)] : media.AudioFrames[(int)(sequence % media.AudioFrames.Count)];
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql)
     {

@@ -1,41 +1,74 @@
 using PgVideoChat.Hosting;
+using PgVideoChat.Hosting.ApplicationModel;
 using PgVideoChat.Hosting.Testing;
 
 namespace PgVideoChat.LoadTests.Target;
 
 /// <summary>
-/// The system under load: either the app model (Postgres with wal_level=logical, the relay, the web client) started
-/// here through the AppHost's test entry point, or a relay that already runs at a URL.
+/// One relay instance of the target: its own URL (for its <c>/metrics</c>, never through the front door), its
+/// process (for <c>/proc</c>, read fresh each time because a restart changes it) and its replication slot.
+/// </summary>
+public sealed record RelayInstance(string Name, Uri Url, Func<int?> Pid, string? SlotName);
+
+/// <summary>
+/// The system under load: either the app model (Postgres with wal_level=logical, one or more relays, the front door
+/// when there are several, the web client) started here through the AppHost's test entry point, or a relay that
+/// already runs at a URL.
 /// </summary>
 public sealed class LoadTarget : IAsyncDisposable
 {
     public const string RelayResource = "relay";
+    public const string FrontDoorResource = "frontdoor";
     public const string PostgresResource = "postgres";
     public const string DatabaseResource = "videochat";
 
     private readonly TargetOptions _options;
 
-    private LoadTarget(TargetOptions options, Uri relayUri, string? connectionString, DistributedApplication? app)
+    private LoadTarget(TargetOptions options, Uri relayUri, IReadOnlyList<RelayInstance> relays, string? connectionString, DistributedApplication? app, bool frontDoor)
     {
         _options = options;
         RelayUri = relayUri;
+        Relays = relays;
         ConnectionString = connectionString;
         App = app;
+        HasFrontDoor = frontDoor;
     }
 
+    /// <summary>Where clients sign in and open their WebSockets: the front door with several relays, else the relay.</summary>
     public Uri RelayUri { get; }
+
+    /// <summary>Every relay instance (one with <c>--relay-url</c>), each with its own URL, process and slot.</summary>
+    public IReadOnlyList<RelayInstance> Relays { get; }
+
+    public int RelayCount => Relays.Count;
+
+    /// <summary>True when clients go through the front door (<c>--Relay:Replicas</c> &gt; 1).</summary>
+    public bool HasFrontDoor { get; }
 
     public string? ConnectionString { get; }
 
     /// <summary>The app model when this runner started it.</summary>
     public DistributedApplication? App { get; }
 
-    public string Description => App is null ? $"relay at {RelayUri} (already running)" : $"app model started by the runner (relay at {RelayUri})";
+    public string Description => App is null
+        ? $"relay at {RelayUri} (already running)"
+        : HasFrontDoor
+            ? $"app model started by the runner ({RelayCount} relays behind the front door at {RelayUri})"
+            : $"app model started by the runner (relay at {RelayUri})";
 
-    /// <summary>The relay's process (for /proc), read fresh each time because a restart changes it.</summary>
-    public int? RelayPid => App is null ? _options.RelayPid : App.ResourceNotifications.TryGet(RelayResource)?.ProcessId ?? App.ResourceNotifications.TryGet(RelayResource + "-0")?.ProcessId;
+    /// <summary>The first relay's process (for /proc); see <see cref="Relays"/> for all of them.</summary>
+    public int? RelayPid => Relays.Count > 0 ? Relays[0].Pid() : null;
+
+    /// <summary>The front door's process; null without one.</summary>
+    public int? FrontDoorPid => App is not null && HasFrontDoor ? App.ResourceNotifications.TryGet(FrontDoorResource)?.ProcessId : null;
 
     public int? PostgresPid => App is null ? _options.PostgresPid : App.ResourceNotifications.TryGet(PostgresResource)?.ProcessId;
+
+    /// <summary>
+    /// The slots the relays own, to watch exactly those in <c>pg_replication_slots</c>; null (every
+    /// <c>pgvideochat_*</c> slot) when the relays' instance ids are not known (<c>--relay-url</c>).
+    /// </summary>
+    public IReadOnlyList<string>? SlotNames => App is null ? null : [.. Relays.Select(r => r.SlotName!)];
 
     public static async Task<LoadTarget> OpenAsync(TargetOptions options, Action<string> log, CancellationToken cancellationToken)
     {
@@ -44,10 +77,11 @@ public sealed class LoadTarget : IAsyncDisposable
         if (options.RelayUrl is { } url)
         {
             log($"target: relay at {url}{(options.ConnectionString is null ? " (no --connection-string: slot lag from the relay's /metrics only)" : string.Empty)}");
-            return new LoadTarget(options, url, options.ConnectionString, null);
+            var pid = options.RelayPid;
+            return new LoadTarget(options, url, [new RelayInstance(RelayResource, url, () => pid, null)], options.ConnectionString, null, frontDoor: false);
         }
 
-        log("starting the app model (Postgres, relay, web client) through the AppHost's test entry point…");
+        log("starting the app model (Postgres, relays, web client) through the AppHost's test entry point…");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(3));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. options.AppHostArgs], timeout.Token);
@@ -55,10 +89,34 @@ public sealed class LoadTarget : IAsyncDisposable
         try
         {
             await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(RelayResource, timeout.Token);
+
+            // With --Relay:Replicas=N the relay resource runs as relay-0 … relay-(N-1) behind the front door.
+            var relay = app.Resources.OfType<ProjectResource>().FirstOrDefault(p => p.Name == RelayResource)
+                ?? throw new InvalidOperationException($"The app model has no '{RelayResource}' resource.");
+            var names = relay.InstanceNames.ToList();
+            var frontDoor = app.Resources.OfType<ProjectResource>().Any(p => p.Name == FrontDoorResource);
+            if (names.Count > 1 && !frontDoor)
+            {
+                throw new InvalidOperationException($"The app model runs {names.Count} relays but no '{FrontDoorResource}' resource to spread clients over them.");
+            }
+
+            foreach (var name in frontDoor ? [.. names, FrontDoorResource] : names)
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            }
+
             var connectionString = await app.GetConnectionStringAsync(DatabaseResource, timeout.Token);
-            var target = new LoadTarget(options, app.GetEndpoint(RelayResource), connectionString, app);
-            log($"app model up: relay {target.RelayUri} (pid {target.RelayPid}), postgres pid {target.PostgresPid}");
+            // The AppHost gives replica i the instance id relay-i (one relay included), and a relay's slot is
+            // pgvideochat_ + its instance id (src/Relay/Replication/ReplicationSlot.cs).
+            var relays = names.Select((name, index) => new RelayInstance(
+                name,
+                app.GetEndpoint(name),
+                () => app.ResourceNotifications.TryGet(name)?.ProcessId,
+                $"pgvideochat_relay_{index}")).ToList();
+            var target = new LoadTarget(options, frontDoor ? app.GetEndpoint(FrontDoorResource) : relays[0].Url, relays, connectionString, app, frontDoor);
+            log(frontDoor
+                ? $"app model up: front door {target.RelayUri} (pid {target.FrontDoorPid}) over {string.Join(", ", relays.Select(r => $"{r.Name} {r.Url} (pid {r.Pid()})"))}; postgres pid {target.PostgresPid}"
+                : $"app model up: relay {target.RelayUri} (pid {target.RelayPid}), postgres pid {target.PostgresPid}");
             return target;
         }
         catch
@@ -68,7 +126,7 @@ public sealed class LoadTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the relay of the app model (the baseline measures Postgres without it).</summary>
+    /// <summary>Stops every relay of the app model (the baseline measures Postgres without them).</summary>
     public async Task<bool> StopRelayAsync()
     {
         if (App is null)
@@ -76,7 +134,16 @@ public sealed class LoadTarget : IAsyncDisposable
             return false;
         }
 
-        await App.StopResourceAsync(RelayResource);
+        if (HasFrontDoor)
+        {
+            await App.StopResourceAsync(FrontDoorResource);
+        }
+
+        foreach (var relay in Relays)
+        {
+            await App.StopResourceAsync(relay.Name);
+        }
+
         return true;
     }
 

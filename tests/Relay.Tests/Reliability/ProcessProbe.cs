@@ -13,6 +13,56 @@ internal static class ProcessProbe
 
     public static int OpenFiles(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 
+    /// <summary>CPU time (user + system) the process has used so far, all threads.</summary>
+    public static TimeSpan CpuTime(int pid) => CpuTime(pid, includeReapedChildren: false);
+
+    /// <summary>CPU time of a process and its children: the live ones and those it has reaped (Postgres's backends).</summary>
+    public static TimeSpan CpuTimeOfTree(int pid)
+    {
+        var total = CpuTime(pid, includeReapedChildren: true);
+        foreach (var child in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(child), NumberStyles.None, CultureInfo.InvariantCulture, out var childPid) && childPid != pid)
+            {
+                try
+                {
+                    if (StatFields(childPid)[1] == pid.ToString(CultureInfo.InvariantCulture))
+                    {
+                        total += CpuTime(childPid, includeReapedChildren: true);
+                    }
+                }
+                catch (IOException)
+                {
+                    // Exited meanwhile (its time is then in the parent's reaped-children figure).
+                }
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The parent of a process.</summary>
+    public static int ParentOf(int pid) => int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
+
+    private static TimeSpan CpuTime(int pid, bool includeReapedChildren)
+    {
+        // /proc/<pid>/stat after the command: state ppid … utime(12) stime(13) cutime(14) cstime(15), in clock ticks (100/s).
+        var fields = StatFields(pid);
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (includeReapedChildren)
+        {
+            ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    private static string[] StatFields(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     public static async Task<double> MetricAsync(Uri relay, string name, string? label, CancellationToken cancellationToken)
