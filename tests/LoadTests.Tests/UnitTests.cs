@@ -119,6 +119,35 @@ public sealed class UnitTests
     }
 
     [Fact]
+    public void Several_relays_metrics_sum_counters_and_take_the_largest_slot_lag()
+    {
+        var merged = RelayMetricsScraper.Merge(
+        [
+            RelayMetricsScraper.Parse("""
+                pgvideochat_frames_forwarded_total{kind="video"} 10
+                pgvideochat_ingest_batch_size_sum 30
+                pgvideochat_ingest_batch_size_count 10
+                pgvideochat_replication_lag_bytes 500
+                pgvideochat_replication_lag_seconds 0.5
+                """),
+            RelayMetricsScraper.Parse("""
+                pgvideochat_frames_forwarded_total{kind="video"} 5
+                pgvideochat_ingest_batch_size_sum 10
+                pgvideochat_ingest_batch_size_count 10
+                pgvideochat_replication_lag_bytes 2000
+                pgvideochat_replication_lag_seconds 0.1
+                """),
+        ]);
+
+        Assert.Equal(15, merged["pgvideochat_frames_forwarded_total"]);
+        Assert.Equal(15, merged["pgvideochat_frames_forwarded_total{kind=\"video\"}"]);
+        Assert.Equal(40, merged["pgvideochat_ingest_batch_size_sum"]);
+        Assert.Equal(20, merged["pgvideochat_ingest_batch_size_count"]);
+        Assert.Equal(2000, merged["pgvideochat_replication_lag_bytes"]);
+        Assert.Equal(0.5, merged["pgvideochat_replication_lag_seconds"]);
+    }
+
+    [Fact]
     public void Svg_charts_are_self_contained()
     {
         var svg = ReportWriter.Svg(new Chart("lag", "bytes", [new ChartSeries("slot", "#d62728", [(0, 0), (1, 1024), (2, 512)])]));

@@ -87,8 +87,8 @@ public sealed record Sample
     public double? RelayDroppedPerSecond { get; init; }
 }
 
-/// <summary>One relay in one second of a run.</summary>
-public sealed record RelaySample(string Name, double? CpuPercent, long? RssBytes, long? SlotLagBytes, bool MetricsScraped);
+/// <summary>One relay in one second of a run; <see cref="Clients"/> is its <c>pgvideochat_clients_connected</c> (where the front door placed the WebSockets).</summary>
+public sealed record RelaySample(string Name, double? CpuPercent, long? RssBytes, long? SlotLagBytes, bool MetricsScraped, double? Clients);
 
 /// <summary>
 /// Once a second: the engine's interval figures, every relay's own <c>/metrics</c> (merged: counters summed, slot lag
@@ -276,7 +276,8 @@ internal sealed class Sampler : IAsyncDisposable
             relayCpus[i],
             relayRss[i],
             r.SlotName is { } slot && postgres?.Lags.TryGetValue(slot, out var lag) == true ? lag : _relays.Count == 1 ? postgres?.SlotLagBytes : null,
-            scrapes[i] is not null)).ToList();
+            scrapes[i] is not null,
+            scrapes[i]?.GetValueOrDefault("pgvideochat_clients_connected"))).ToList();
         var sample = new Sample
         {
             T = Math.Round(Elapsed, 3),

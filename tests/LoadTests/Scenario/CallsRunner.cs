@@ -276,6 +276,7 @@ internal static class CallsRunner
                 figures.PeakCpuPercent,
                 figures.PeakRssBytes,
                 Max(all.Select(s => Of(s)?.SlotLagBytes)),
+                load.Select(s => Of(s)?.Clients).Where(c => c.HasValue).Select(c => (int?)(int)c!.Value).DefaultIfEmpty().Max(),
                 load.Count(s => Of(s) is { MetricsScraped: false }));
         }).ToList();
         var frontDoor = samples.Any(s => s.FrontDoorCpuPercent.HasValue || s.FrontDoorRssBytes.HasValue)
@@ -502,8 +503,8 @@ internal static class CallsRunner
         {
             foreach (var r in s.Relays)
             {
-                Add($"{r.Name} cpu mean / peak, rss peak, slot lag max", string.Create(CultureInfo.InvariantCulture,
-                    $"{ProgressView.Pct(r.MeanCpuPercent)} / {ProgressView.Pct(r.PeakCpuPercent)}, {B(r.PeakRssBytes)}, {B(r.MaxSlotLagBytes)}{(r.MetricsMissedSeconds > 0 ? $"; /metrics missed {r.MetricsMissedSeconds} s" : string.Empty)}"));
+                Add($"{r.Name} cpu mean / peak, rss peak, slot lag max, clients", string.Create(CultureInfo.InvariantCulture,
+                    $"{ProgressView.Pct(r.MeanCpuPercent)} / {ProgressView.Pct(r.PeakCpuPercent)}, {B(r.PeakRssBytes)}, {B(r.MaxSlotLagBytes)}, {(r.MaxClients is { } c ? c.ToString(CultureInfo.InvariantCulture) : "n/a")}{(r.MetricsMissedSeconds > 0 ? $"; /metrics missed {r.MetricsMissedSeconds} s" : string.Empty)}"));
             }
         }
 

@@ -59,9 +59,10 @@ public sealed record ProcessFigures(double? MeanCpuPercent, double? PeakCpuPerce
 
 /// <summary>
 /// One relay of several: its own CPU and RSS (the <c>relay</c> figures are their sums), the largest lag of its slot,
-/// and the seconds of the load in which its /metrics did not answer (its previous scrape stood in for them).
+/// the most client WebSockets it held (where the front door placed them), and the seconds of the load in which its
+/// /metrics did not answer (its previous scrape stood in for them in the sums).
 /// </summary>
-public sealed record RelayInstanceFigures(string Name, double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? MaxSlotLagBytes, int MetricsMissedSeconds);
+public sealed record RelayInstanceFigures(string Name, double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? MaxSlotLagBytes, int? MaxClients, int MetricsMissedSeconds);
 
 public sealed record RunnerFigures(double MeanCpuPercent, double PeakCpuPercent, double SendLatenessP50Ms, double SendLatenessP99Ms, double SendLatenessMaxMs, long SkippedFrames, long SendFailures, long UnexpectedFrames);
 
