@@ -106,7 +106,7 @@ internal sealed class IngestOptions
 
     /// <summary>Write lanes (connections with a batch in flight at once); a call's frames always take the same lane.</summary>
     [Range(1, 16)]
-    public int Writers { get; set; } = 2;
+    public int Writers { get; set; } = 1;
 
     /// <summary>The most frames written in one round trip.</summary>
     [Range(1, 10_000)]
@@ -117,7 +117,7 @@ internal sealed class IngestOptions
     public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>How a batch reaches Postgres: <c>Copy</c> (binary COPY, one per table, in one transaction) or <c>Insert</c> (one prepared INSERT per frame, pipelined in one round trip).</summary>
-    public IngestWriteMethod WriteMethod { get; set; } = IngestWriteMethod.Copy;
+    public IngestWriteMethod WriteMethod { get; set; } = IngestWriteMethod.Insert;
 }
 
 /// <summary>See <see cref="IngestOptions.WriteMethod"/>; docs/benchmarks.md compares the two.</summary>
