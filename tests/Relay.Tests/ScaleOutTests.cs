@@ -48,6 +48,35 @@ public sealed class ScaleOutTests(ThreeRelaysFixture fixture) : IClassFixture<Th
         await fixture.App.StartResourceAsync("relay-1", ct);
     }
 
+    [Fact]
+    public async Task A_relay_skips_the_payload_of_frames_none_of_its_clients_receives()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = cts.Token;
+        await using var alice = await RelayTestClient.ConnectAsync(fixture.Relay(0), "Alice", ct);
+        await using var bob = await RelayTestClient.ConnectAsync(fixture.Relay(2), "Bob", ct);
+        var callId = await Calls.EstablishAsync(alice, ct, bob);
+        const string Skipped = "pgvideochat_replication_frames_skipped_total";
+        const string Forwarded = "pgvideochat_frames_forwarded_total";
+        const string Video = "kind=\"video\"";
+        var skippedBefore = (Sender: await MetricAsync(0, Skipped), Receiver: await MetricAsync(2, Skipped));
+        var forwardedBefore = await MetricAsync(2, Forwarded);
+
+        const int Frames = 20;
+        for (uint i = 1; i <= Frames; i++)
+        {
+            await alice.SendFrameAsync(TestMedia.Video(callId, i), TestMedia.Jpeg(20_000, (int)i), ct);
+        }
+
+        await bob.WaitForFramesAsync(Frames, _ => true, ct);
+        // Alice's relay has no client that receives Alice's frames: it reads them from its slot and skips them.
+        await Reliability.ProcessProbe.WaitUntilAsync(async () => await MetricAsync(0, Skipped) - skippedBefore.Sender >= Frames, TimeSpan.FromSeconds(10), "relay-0 to skip Alice's frames", ct);
+        Assert.Equal(0, await MetricAsync(2, Skipped) - skippedBefore.Receiver);
+        Assert.Equal(Frames, await MetricAsync(2, Forwarded) - forwardedBefore);
+
+        Task<double> MetricAsync(int relay, string name) => Reliability.ProcessProbe.MetricAsync(fixture.Relay(relay), name, Video, ct);
+    }
+
     private async Task<RelayTestClient> ConnectThroughFrontDoorAsync(SignInResponse session, CancellationToken ct)
     {
         // The front door's health checks need a moment to take the dead relay out; a client just retries, as the web client does.

@@ -74,6 +74,31 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
     }
 
     /// <summary>
+    /// Whether any other joined participant of the active call is connected to this relay. With several relays every
+    /// relay receives every row, and most frames are for someone else's clients: the payload is then skipped
+    /// rather than copied.
+    /// </summary>
+    public bool HasLocalRecipient(long callId, long senderId)
+    {
+        var call = directory.Find(callId);
+        if (call is null || call.State != CallStates.Active)
+        {
+            // Media() counts it as no_call.
+            return true;
+        }
+
+        foreach (var participant in call.Participants)
+        {
+            if (participant.UserId != senderId && participant.State == ParticipantStates.Joined && !registry.ForUser(participant.UserId).IsEmpty)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Hands a frame to the other joined participants' queues. Frames committed longer ago than the stale
     /// threshold (catch-up after a restart) are dropped: late video is worse than none.
     /// </summary>

@@ -61,6 +61,11 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RelayMetrics
                     case "received_us": receivedUs = await value.Get<long>(cancellationToken); break;
                     case "width" or "channels": a = await value.Get<int>(cancellationToken); break;
                     case "height" or "sample_rate": b = await value.Get<int>(cancellationToken); break;
+                    case "payload" when !router.HasLocalRecipient(callId, senderId):
+                        // call_id and sender_id precede payload in the table, so they are known here.
+                        metrics.FrameSkipped(kind);
+                        await SkipValueAsync(value, cancellationToken);
+                        break;
                     case "payload":
                         frame = new OutboundFrame(kind, MediaFrameHeader.Size + value.Length);
                         await using (var stream = value.GetStream())

@@ -16,6 +16,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _framesDropped;
     private readonly Counter<long> _bytesIngested;
     private readonly Counter<long> _rowsReceived;
+    private readonly Counter<long> _framesSkipped;
     private readonly Counter<long> _messagesRejected;
     private readonly Counter<long> _disconnects;
     private readonly Counter<long> _slotRecreated;
@@ -34,6 +35,7 @@ internal sealed class RelayMetrics
         _framesForwarded = meter.CreateCounter<long>("pgvideochat.frames.forwarded", "{frame}", "Media frames from the slot handed to client send queues.");
         _framesDropped = meter.CreateCounter<long>("pgvideochat.frames.dropped", "{frame}", "Media frames dropped, by kind and reason.");
         _rowsReceived = meter.CreateCounter<long>("pgvideochat.replication.rows", "{row}", "Rows received from the replication slot, by table.");
+        _framesSkipped = meter.CreateCounter<long>("pgvideochat.replication.frames.skipped", "{frame}", "Media rows from the slot with no recipient on this relay; their payload is not copied.");
         _messagesRejected = meter.CreateCounter<long>("pgvideochat.requests.rejected", "{request}", "Client requests refused, by error code.");
         _disconnects = meter.CreateCounter<long>("pgvideochat.clients.disconnects", "{connection}", "Connections closed, by close code.");
         _slotRecreated = meter.CreateCounter<long>("pgvideochat.replication.slot.recreated", "{event}", "Times the slot was found invalidated and recreated.");
@@ -46,6 +48,8 @@ internal sealed class RelayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5] });
         // Series that exist from the start read as 0 on dashboards instead of "no data".
         _slotRecreated.Add(0);
+        _framesSkipped.Add(0, Kind(MediaKind.Video));
+        _framesSkipped.Add(0, Kind(MediaKind.Audio));
         _abandonedSlots.Add(0);
         foreach (var kind in new[] { MediaKind.Video, MediaKind.Audio })
         {
@@ -71,6 +75,8 @@ internal sealed class RelayMetrics
 
     public void FrameDropped(MediaKind kind, string reason, int count = 1)
         => _framesDropped.Add(count, new KeyValuePair<string, object?>("kind", KindName(kind)), new KeyValuePair<string, object?>("reason", reason));
+
+    public void FrameSkipped(MediaKind kind) => _framesSkipped.Add(1, Kind(kind));
 
     public void RowReceived(string table) => _rowsReceived.Add(1, new KeyValuePair<string, object?>("table", table));
 
