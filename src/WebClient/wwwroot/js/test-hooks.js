@@ -1,0 +1,34 @@
+// window.pgvc: read-only hooks for the Playwright tests (tests/E2ETests) and for debugging in the console.
+// The tests depend on every name and shape here; change them together with the tests.
+import { ConnectionState } from './relay-client.js';
+import { currentCall } from './call-state.js';
+
+export function installTestHooks(state) {
+  window.pgvc = {
+    get userId() { return state.me?.userId ?? state.client?.userId ?? null; },
+    get displayName() { return state.me?.displayName ?? state.client?.displayName ?? null; },
+    get connectionState() { return state.client?.state ?? ConnectionState.SIGNED_OUT; },
+    // Falls back to the last call seen, so a test can still inspect a call after its panel was closed.
+    get currentCall() { return currentCall(state) ?? state.lastCall; },
+    get calls() { return state.calls; },
+    get chatMessages() { return state.chatList; },
+    get client() { return state.client; },
+    get localFramesSent() { return state.videoCapture?.framesSent ?? 0; },
+    get localAudioFramesSent() { return state.audioCapture?.framesSent ?? 0; },
+    get media() {
+      return {
+        micAvailable: state.mic.available, micOn: state.mic.on, camAvailable: state.cam.available, camOn: state.cam.on,
+        audioContextState: state.audioCtx?.state ?? null, sampleRate: state.audioCtx?.sampleRate ?? null,
+      };
+    },
+    // Zeros rather than null for a peer never heard from, so tests can compare counters without guards.
+    stats(userId) {
+      const s = state.stats.get(Number(userId));
+      return s ? s.snapshot() : {
+        fps: 0, latencyMsP50: null, kbps: 0, framesReceived: 0, framesDropped: 0, lastFrameAt: null,
+      };
+    },
+    audioLevel(userId) { return state.playback?.level(Number(userId)) ?? null; },
+    pixel(userId, x, y) { return state.tiles.get(Number(userId))?.renderer.pixel(x, y) ?? null; },
+  };
+}
