@@ -16,37 +16,29 @@ internal static class RelayConnectionStrings
     public const int ReplicationReadBufferSize = 512 * 1024;
 
     public static string ForDataSource(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var given = Given(connectionString);
-        if (!given.Contains("readbuffersize"))
-        {
-            builder.ReadBufferSize = DataSourceReadBufferSize;
-        }
-
-        if (!given.Contains("writebuffersize"))
-        {
-            builder.WriteBufferSize = DataSourceWriteBufferSize;
-        }
-
-        return builder.ConnectionString;
-    }
+        => WithBuffers(connectionString, DataSourceReadBufferSize, DataSourceWriteBufferSize);
 
     public static string ForReplication(string connectionString)
+        => WithBuffers(connectionString, ReplicationReadBufferSize, writeBufferSize: null);
+
+    private static string WithBuffers(string connectionString, int readBufferSize, int? writeBufferSize)
     {
+        // Npgsql's builder reports every keyword it knows as present, so what the user wrote is read with the base
+        // class (keywords compared without spaces: "Read Buffer Size" and "ReadBufferSize" are the same setting).
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(static key => key.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant())
+            .ToHashSet();
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!Given(connectionString).Contains("readbuffersize"))
+        if (!given.Contains("readbuffersize"))
         {
-            builder.ReadBufferSize = ReplicationReadBufferSize;
+            builder.ReadBufferSize = readBufferSize;
+        }
+
+        if (writeBufferSize is { } write && !given.Contains("writebuffersize"))
+        {
+            builder.WriteBufferSize = write;
         }
 
         return builder.ConnectionString;
     }
-
-    // Npgsql's builder reports every keyword it knows as present, so what the user wrote is read with the base class
-    // (keywords compared without spaces: "Read Buffer Size" and "ReadBufferSize" are the same setting).
-    private static HashSet<string> Given(string connectionString)
-        => new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
-            .Select(static key => key.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant())
-            .ToHashSet();
 }

@@ -64,4 +64,7 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]
     public static partial void RowDecodeFailed(ILogger logger, Exception exception, string table);
+
+    [LoggerMessage(40, LogLevel.Warning, "{Count} connection row(s) could not be deleted; retrying in the background (and at the next start)")]
+    public static partial void ConnectionRowsNotDeleted(ILogger logger, Exception exception, int count);
 }
