@@ -66,8 +66,13 @@ public sealed class SlotLifecycleTests(FaultFixture fixture) : IClassFixture<Fau
         await fixture.ExecuteAsync("SELECT pg_create_logical_replication_slot('pgvideochat_ghost', 'pgoutput')");
         await fixture.ExecuteAsync("SELECT pg_create_logical_replication_slot('pgvideochat_quiet', 'pgoutput')");
         await fixture.ExecuteAsync("SELECT pg_create_logical_replication_slot('someone_elses_slot', 'pgoutput')");
-        await fixture.ExecuteAsync("INSERT INTO relay_instances (relay_id, slot_name, heartbeat_at) VALUES ('ghost', 'pgvideochat_ghost', now() - interval '1 hour'), ('quiet', 'pgvideochat_quiet', now() + interval '1 hour')");
-        await fixture.ExecuteAsync("INSERT INTO connections (user_id, relay_id) VALUES ($1, 'ghost')", ghostUser.UserId);
+        // One statement: the watchdog must never see the ghost registered without its connection.
+        await fixture.ExecuteAsync("""
+            WITH instances AS (
+                INSERT INTO relay_instances (relay_id, slot_name, heartbeat_at)
+                VALUES ('ghost', 'pgvideochat_ghost', now() - interval '1 hour'), ('quiet', 'pgvideochat_quiet', now() + interval '1 hour'))
+            INSERT INTO connections (user_id, relay_id) VALUES ($1, 'ghost')
+            """, ghostUser.UserId);
         await alice.WaitForAsync(m => RelayTestClient.Type(m) == "presence" && m.GetProperty("userId").GetInt64() == ghostUser.UserId && m.GetProperty("online").GetBoolean(), ct);
 
         await ProcessProbe.WaitUntilAsync(
