@@ -10,6 +10,7 @@ using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Ingest;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Replication;
+using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Storage;
 using PgVideoChat.Relay.Telemetry;
 
@@ -43,6 +44,9 @@ internal static class RelayExtensions
             .ValidateDataAnnotations()
             .Validate(static o => o.Auth.SigningKey.Length >= 32, "Relay:Auth:SigningKey must have at least 32 characters (the AppHost generates one; otherwise set Relay__Auth__SigningKey).")
             .Validate(static o => o.FrameRetention >= o.FramePartitionWidth, "Relay:FrameRetention must be at least Relay:FramePartitionWidth.")
+            .Validate(
+                static o => !o.Sharding.Enabled || o.Sharding.ResolveShard(o.InstanceId) is not null,
+                $"Relay:Sharding:Enabled needs Relay:Sharding:Shard (0-{ShardingOptions.MaxShard}) or a Relay:InstanceId ending in that number (relay-2).")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -52,6 +56,8 @@ internal static class RelayExtensions
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<CallDirectory>();
+        services.AddSingleton<ShardPublications>();
+        services.AddSingleton<RecipientShards>();
         services.AddSingleton<CallStore>();
         services.AddSingleton<ChatStore>();
         services.AddSingleton<PresenceStore>();

@@ -62,6 +62,9 @@ internal sealed class RelayOptions
 
     [Required]
     public IngestOptions Ingest { get; set; } = new();
+
+    [Required]
+    public Sharding.ShardingOptions Sharding { get; set; } = new();
 }
 
 internal sealed class AuthOptions

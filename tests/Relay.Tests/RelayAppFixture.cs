@@ -143,16 +143,24 @@ public sealed class FaultFixture : RelayAppFixture
         ?? throw new InvalidOperationException("The relay is not running.");
 }
 
-/// <summary>Three relay instances on one Postgres, each with its own slot, behind the front door.</summary>
-public sealed class ThreeRelaysFixture : RelayAppFixture
+/// <summary>Three relay instances on one Postgres, each with its own slot, behind the front door; every relay's slot sends every frame.</summary>
+public class ThreeRelaysFixture : RelayAppFixture
 {
+    public virtual bool ShardRouted => false;
+
     protected override int ProtocolVersion => 2;
 
-    protected override IEnumerable<string> ExtraArguments => ["--Relay:Replicas=3"];
+    protected override IEnumerable<string> ExtraArguments => ["--Relay:Replicas=3", $"--Relay:Sharding:Enabled={ShardRouted}"];
 
     public override Uri RelayUri => App.GetEndpoint("frontdoor");
 
     public Uri Relay(int index) => App.GetEndpoint($"relay-{index}");
+}
+
+/// <summary>Three relays with shard routing: each relay's slot sends it only the frames of its own clients.</summary>
+public sealed class ShardRoutedThreeRelaysFixture : ThreeRelaysFixture
+{
+    public override bool ShardRouted => true;
 }
 
 public sealed class PgOutputV1Fixture : RelayAppFixture

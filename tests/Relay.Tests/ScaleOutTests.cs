@@ -1,10 +1,21 @@
 using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Tests.Reliability;
 
 namespace PgVideoChat.Relay.Tests;
 
-/// <summary>Several relays on one Postgres: each has its own slot, and a call spans relays.</summary>
-public sealed class ScaleOutTests(ThreeRelaysFixture fixture) : IClassFixture<ThreeRelaysFixture>
+/// <summary>
+/// Several relays on one Postgres: each has its own slot, and a call spans relays. Every test runs with
+/// fan-out-to-all (every slot sends every frame) and with shard routing (each slot sends only its clients' frames).
+/// </summary>
+public abstract class ScaleOutTests<TFixture>(TFixture fixture)
+    where TFixture : ThreeRelaysFixture
 {
+    private const string Rows = "pgvideochat_replication_rows_total";
+    private const string Skipped = "pgvideochat_replication_frames_skipped_total";
+    private const string Forwarded = "pgvideochat_frames_forwarded_total";
+
+    protected TFixture Fixture => fixture;
+
     [Fact]
     public async Task A_group_call_across_three_relays_reaches_everyone_and_survives_losing_one_relay()
     {
@@ -37,30 +48,27 @@ public sealed class ScaleOutTests(ThreeRelaysFixture fixture) : IClassFixture<Th
         {
             Assert.NotEqual("relay-1", bobAgain.Hello.GetProperty("relayId").GetString());
             Assert.Contains(bobAgain.Hello.GetProperty("calls").EnumerateArray(), c => c.GetProperty("callId").GetInt64() == callId);
-            await alice.SendFrameAsync(TestMedia.Video(callId, 10), TestMedia.Jpeg(20_000, 10), ct);
-            await bobAgain.WaitForFramesAsync(1, f => f.Header.Sequence == 10, ct);
-            await bobAgain.SendFrameAsync(TestMedia.Video(callId, 20), TestMedia.Jpeg(20_000, 20), ct);
-            await carol.WaitForFramesAsync(1, f => f.Header.Sequence == 20, ct);
+            // With shard routing Alice's relay learns Bob's new relay from its slot a moment after his hello: media is
+            // live, so the frames in between are simply not his. It must flow again within a few frame times.
+            await SendUntilReceivedAsync(alice, bobAgain, callId, 10, ct);
+            await SendUntilReceivedAsync(bobAgain, carol, callId, 20, ct);
             var chat = await bobAgain.ChatAsync(callId, "still here", ct);
             await alice.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == chat, ct);
         }
 
         await fixture.App.StartResourceAsync("relay-1", ct);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("relay-1", ct);
     }
 
     [Fact]
-    public async Task A_relay_skips_the_payload_of_frames_none_of_its_clients_receives()
+    public async Task Each_relay_gets_the_frames_its_clients_receive_and_with_shard_routing_only_those()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = cts.Token;
         await using var alice = await RelayTestClient.ConnectAsync(fixture.Relay(0), "Alice", ct);
         await using var bob = await RelayTestClient.ConnectAsync(fixture.Relay(2), "Bob", ct);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
-        const string Skipped = "pgvideochat_replication_frames_skipped_total";
-        const string Forwarded = "pgvideochat_frames_forwarded_total";
-        const string Video = "kind=\"video\"";
-        var skippedBefore = (Sender: await MetricAsync(0, Skipped), Receiver: await MetricAsync(2, Skipped));
-        var forwardedBefore = await MetricAsync(2, Forwarded);
+        var before = await SnapshotAsync(ct);
 
         const int Frames = 20;
         for (uint i = 1; i <= Frames; i++)
@@ -69,12 +77,78 @@ public sealed class ScaleOutTests(ThreeRelaysFixture fixture) : IClassFixture<Th
         }
 
         await bob.WaitForFramesAsync(Frames, _ => true, ct);
-        // Alice's relay has no client that receives Alice's frames: it reads them from its slot and skips them.
-        await Reliability.ProcessProbe.WaitUntilAsync(async () => await MetricAsync(0, Skipped) - skippedBefore.Sender >= Frames, TimeSpan.FromSeconds(10), "relay-0 to skip Alice's frames", ct);
-        Assert.Equal(0, await MetricAsync(2, Skipped) - skippedBefore.Receiver);
-        Assert.Equal(Frames, await MetricAsync(2, Forwarded) - forwardedBefore);
+        // A barrier: a chat row committed after the frames reaches every relay, and a slot sends in commit order.
+        await alice.ChatAsync(callId, "barrier", ct);
+        for (var relay = 0; relay < 3; relay++)
+        {
+            var index = relay;
+            await ProcessProbe.WaitUntilAsync(
+                async () => await MetricAsync(index, Rows, "table=\"chat_messages\"", ct) > before[index].Chat,
+                TimeSpan.FromSeconds(10), $"relay-{index} to read the barrier", ct);
+        }
 
-        Task<double> MetricAsync(int relay, string name) => Reliability.ProcessProbe.MetricAsync(fixture.Relay(relay), name, Video, ct);
+        var after = await SnapshotAsync(ct);
+        Assert.Equal(Frames, after[2].Forwarded - before[2].Forwarded);
+        Assert.Equal(Frames, after[2].Video - before[2].Video);
+        Assert.Equal(0, after[2].Skipped - before[2].Skipped);
+        for (var relay = 0; relay < 2; relay++)
+        {
+            if (fixture.ShardRouted)
+            {
+                // Alice's relay and the relay with no one in the call: their slots do not send them Alice's frames.
+                Assert.Equal(0, after[relay].Video - before[relay].Video);
+            }
+            else
+            {
+                // Every slot sends every frame; a relay with no recipient skips the payload without copying it.
+                Assert.Equal(Frames, after[relay].Video - before[relay].Video);
+                Assert.Equal(Frames, after[relay].Skipped - before[relay].Skipped);
+            }
+        }
+
+        var stored = await fixture.ScalarAsync<long>("SELECT recipient_shards FROM video_frames WHERE call_id = $1 ORDER BY sequence LIMIT 1", callId);
+        Assert.Equal(fixture.ShardRouted ? 1L << 2 : -1L, stored);
+    }
+
+    private async Task<(double Video, double Skipped, double Forwarded, double Chat)[]> SnapshotAsync(CancellationToken ct)
+    {
+        var snapshot = new (double, double, double, double)[3];
+        for (var relay = 0; relay < 3; relay++)
+        {
+            snapshot[relay] = (
+                await MetricAsync(relay, Rows, "table=\"video_frames\"", ct),
+                await MetricAsync(relay, Skipped, "kind=\"video\"", ct),
+                await MetricAsync(relay, Forwarded, "kind=\"video\"", ct),
+                await MetricAsync(relay, Rows, "table=\"chat_messages\"", ct));
+        }
+
+        return snapshot;
+    }
+
+    private Task<double> MetricAsync(int relay, string name, string labels, CancellationToken ct) => ProcessProbe.MetricAsync(fixture.Relay(relay), name, labels, ct);
+
+    private static async Task SendUntilReceivedAsync(RelayTestClient sender, RelayTestClient receiver, long callId, uint firstSequence, CancellationToken ct)
+    {
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pump = Task.Run(
+            async () =>
+            {
+                for (var sequence = firstSequence; !sending.IsCancellationRequested; sequence++)
+                {
+                    await sender.SendFrameAsync(TestMedia.Video(callId, sequence), TestMedia.Jpeg(20_000, (int)sequence), sending.Token);
+                    await Task.Delay(66, sending.Token);
+                }
+            },
+            sending.Token);
+        try
+        {
+            await receiver.WaitForFramesAsync(1, f => f.Header.Sequence >= firstSequence, ct, TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            await sending.CancelAsync();
+            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     private async Task<RelayTestClient> ConnectThroughFrontDoorAsync(SignInResponse session, CancellationToken ct)
@@ -98,5 +172,37 @@ public sealed class ScaleOutTests(ThreeRelaysFixture fixture) : IClassFixture<Th
 
             await Task.Delay(500, ct);
         }
+    }
+}
+
+public sealed class ScaleOutTestsFanOutToAll(ThreeRelaysFixture fixture) : ScaleOutTests<ThreeRelaysFixture>(fixture), IClassFixture<ThreeRelaysFixture>;
+
+public sealed class ScaleOutTestsShardRouted(ShardRoutedThreeRelaysFixture fixture) : ScaleOutTests<ShardRoutedThreeRelaysFixture>(fixture), IClassFixture<ShardRoutedThreeRelaysFixture>
+{
+    [Fact]
+    public async Task A_slot_older_than_its_media_publication_is_recreated_and_the_relay_serves_again()
+    {
+        // What turning shard routing on for an existing relay looks like: its slot predates pgvideochat_media_1, and
+        // pgoutput cannot read a publication as of WAL from before it existed.
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = cts.Token;
+        var recreatedBefore = await ProcessProbe.MetricAsync(Fixture.Relay(1), "pgvideochat_replication_slot_recreated_total", null, ct);
+        await Fixture.App.StopResourceAsync("relay-1");
+        await Fixture.ExecuteAsync("DROP PUBLICATION pgvideochat_media_1");
+        // A connect writes rows the old slot must decode.
+        await (await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Alice", ct)).DisposeAsync();
+
+        await Fixture.App.StartResourceAsync("relay-1", ct);
+        await ProcessProbe.WaitUntilAsync(
+            async () => await ProcessProbe.IsHealthyAsync(Fixture.Relay(1), ct)
+                && await ProcessProbe.MetricAsync(Fixture.Relay(1), "pgvideochat_replication_slot_recreated_total", null, ct) > recreatedBefore,
+            TimeSpan.FromSeconds(60), "relay-1 to recreate its slot and become healthy", ct);
+        Assert.Equal(1L, await Fixture.ScalarAsync<long>("SELECT count(*) FROM pg_publication WHERE pubname = 'pgvideochat_media_1'"));
+
+        await using var carol = await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Carol", ct);
+        await using var dave = await RelayTestClient.ConnectAsync(Fixture.Relay(1), "Dave", ct);
+        var callId = await Calls.EstablishAsync(carol, ct, dave);
+        await carol.SendFrameAsync(TestMedia.Video(callId, 1), TestMedia.Jpeg(20_000, 1), ct);
+        await dave.WaitForFramesAsync(1, f => f.Header.Sequence == 1, ct);
     }
 }

@@ -4,6 +4,7 @@ using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Chat;
 using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.Ingest;
@@ -18,6 +19,7 @@ internal sealed class ClientMessageHandler(
     CallDirectory directory,
     ChatStore chat,
     MediaIngestPipeline pipeline,
+    RecipientShards recipientShards,
     RelayMetrics metrics,
     ILogger<ClientMessageHandler> logger)
 {
@@ -74,7 +76,7 @@ internal sealed class ClientMessageHandler(
                 return;
         }
 
-        if (!pipeline.TryEnqueue(header, connection.UserId, payload))
+        if (!pipeline.TryEnqueue(header, connection.UserId, recipientShards.For(header.CallId, connection.UserId), payload))
         {
             Refuse(connection, header.Kind, "ingest_full", ErrorCodes.Unavailable, "the relay's write pipeline is full; frame dropped");
         }

@@ -11,10 +11,10 @@ namespace PgVideoChat.Relay.Ingest;
 /// </summary>
 internal static class FrameBatchWriter
 {
-    private const string VideoColumns = "call_id, sender_id, sequence, capture_us, received_us, width, height, payload";
-    private const string AudioColumns = "call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload";
-    private const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    private const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    private const string VideoColumns = "call_id, sender_id, sequence, capture_us, received_us, width, height, payload, recipient_shards";
+    private const string AudioColumns = "call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload, recipient_shards";
+    private const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    private const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     private const string CopyVideo = $"COPY video_frames ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
     private const string CopyAudio = $"COPY audio_frames ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
 
@@ -63,6 +63,7 @@ internal static class FrameBatchWriter
             await importer.WriteAsync(a, NpgsqlDbType.Integer, cancellationToken);
             await importer.WriteAsync(b, NpgsqlDbType.Integer, cancellationToken);
             await importer.WriteAsync(frame.Buffer.AsMemory(0, frame.Length), NpgsqlDbType.Bytea, cancellationToken);
+            await importer.WriteAsync(frame.RecipientShards, NpgsqlDbType.Bigint, cancellationToken);
         }
 
         await importer.CompleteAsync(cancellationToken);
@@ -83,6 +84,7 @@ internal static class FrameBatchWriter
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = a });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = b });
             command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = frame.Buffer.AsMemory(0, frame.Length) });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.RecipientShards });
             batch.BatchCommands.Add(command);
         }
 

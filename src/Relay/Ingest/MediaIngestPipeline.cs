@@ -9,7 +9,7 @@ using PgVideoChat.Relay.Telemetry;
 namespace PgVideoChat.Relay.Ingest;
 
 /// <summary>A validated frame waiting to be written; its payload lives in a pooled buffer until then.</summary>
-internal readonly record struct PendingFrame(MediaFrameHeader Header, long SenderId, long ReceivedMicros, byte[] Buffer, int Length);
+internal readonly record struct PendingFrame(MediaFrameHeader Header, long SenderId, long RecipientShards, long ReceivedMicros, byte[] Buffer, int Length);
 
 /// <summary>
 /// The write pipeline (group commit): whatever frames are queued when the writer is free go to Postgres in one
@@ -44,7 +44,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
     }
 
     /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline is full.</summary>
-    public bool TryEnqueue(in MediaFrameHeader header, long senderId, ReadOnlySpan<byte> payload)
+    public bool TryEnqueue(in MediaFrameHeader header, long senderId, long recipientShards, ReadOnlySpan<byte> payload)
     {
         if (Interlocked.Add(ref _queuedBytes, payload.Length) > _options.QueueBytes)
         {
@@ -54,7 +54,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
 
         var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
-        var frame = new PendingFrame(header, senderId, NowMicros(), buffer, payload.Length);
+        var frame = new PendingFrame(header, senderId, recipientShards, NowMicros(), buffer, payload.Length);
         if (!_lanes[(int)((ulong)header.CallId % (ulong)_lanes.Length)].Writer.TryWrite(frame))
         {
             Interlocked.Add(ref _queuedBytes, -payload.Length);

@@ -2,6 +2,7 @@ using Npgsql;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Chat;
+using PgVideoChat.Relay.Sharding;
 
 namespace PgVideoChat.Relay.Presence;
 
@@ -12,7 +13,7 @@ internal sealed record ConnectedClient(long ConnectionRowId, HelloMessage Hello)
 /// A connect in one round trip: the <c>connections</c> row (with the user's display name) and the <c>hello</c> a
 /// client gets first: online users, its open calls, recent chat.
 /// </summary>
-internal sealed class HelloSnapshot(NpgsqlDataSource dataSource)
+internal sealed class HelloSnapshot(NpgsqlDataSource dataSource, ShardPublications publications)
 {
     private const int RecentChat = 100;
 
@@ -21,7 +22,7 @@ internal sealed class HelloSnapshot(NpgsqlDataSource dataSource)
     // No row when the user does not exist.
     private const string InsertConnection = """
         WITH u AS (SELECT id, display_name FROM users WHERE id = $1),
-             c AS (INSERT INTO connections (user_id, relay_id) SELECT id, $2 FROM u RETURNING id)
+             c AS (INSERT INTO connections (user_id, relay_id, relay_shard) SELECT id, $2, $3 FROM u RETURNING id)
         SELECT c.id, u.display_name FROM c CROSS JOIN u
         """;
 
@@ -50,6 +51,8 @@ internal sealed class HelloSnapshot(NpgsqlDataSource dataSource)
         await using var batch = new NpgsqlBatch(connection);
         var insert = Command(InsertConnection, userId);
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = relayId });
+        // The shard tells the other sharded relays to address this user's frames to this relay (NULL: to every relay).
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer, Value = (object?)publications.Shard ?? DBNull.Value });
         insert.AppendErrorBarrier = true;
         batch.BatchCommands.Add(insert);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));

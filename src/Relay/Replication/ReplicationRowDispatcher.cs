@@ -3,6 +3,7 @@ using Npgsql.Replication.PgOutput.Messages;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.Replication;
@@ -12,7 +13,7 @@ namespace PgVideoChat.Relay.Replication;
 /// name, in order, exactly once, as the replication stream requires; media payloads are read straight into the
 /// pooled buffer that every recipient then shares.
 /// </summary>
-internal sealed class ReplicationRowDispatcher(FanOutRouter router, RelayMetrics metrics)
+internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientShards recipientShards, RelayMetrics metrics)
 {
     public async ValueTask DispatchAsync(RelationMessage relation, ReplicationTuple row, DateTime commitTime, CancellationToken cancellationToken)
     {
@@ -35,7 +36,17 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RelayMetrics
                 router.Call(await CallAsync(row, cancellationToken));
                 break;
             case "presence":
-                router.Presence(await PresenceAsync(row, cancellationToken));
+                var presence = await PresenceAsync(row, cancellationToken);
+                if (!presence.Online)
+                {
+                    recipientShards.Offline(presence.UserId, commitTime);
+                }
+
+                router.Presence(presence);
+                break;
+            case "connections":
+                // Only in the control publication of shard routing: where a user has just connected.
+                await ConnectionAsync(row, cancellationToken);
                 break;
             default:
                 await SkipAsync(row, cancellationToken);
@@ -165,6 +176,23 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RelayMetrics
         }
 
         return new PresenceMessage(userId, displayName, online);
+    }
+
+    private async ValueTask ConnectionAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        long userId = 0;
+        int? shard = null;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            switch (value.GetFieldName())
+            {
+                case "user_id": userId = await value.Get<long>(cancellationToken); break;
+                case "relay_shard": shard = value.IsDBNull ? null : await value.Get<int>(cancellationToken); break;
+                default: await SkipValueAsync(value, cancellationToken); break;
+            }
+        }
+
+        recipientShards.Connected(userId, shard);
     }
 
     private static async ValueTask SkipAsync(ReplicationTuple row, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Connections;
 using PgVideoChat.Relay.Presence;
+using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Storage;
 using PgVideoChat.Relay.Telemetry;
 
@@ -25,6 +26,8 @@ internal sealed class ReplicationStream(
     CallDirectory directory,
     ConnectionRegistry registry,
     PresenceStore presence,
+    ShardPublications publications,
+    RecipientShards recipientShards,
     RelayState state,
     RelayMetrics metrics,
     IOptions<RelayOptions> options,
@@ -54,9 +57,9 @@ internal sealed class ReplicationStream(
             {
                 // Every exception: Npgsql may throw a NullReferenceException when the server ends the stream.
                 state.StreamConnected = false;
-                if (await IsSlotLostAsync(ex, stoppingToken))
+                if (await WhySlotIsLostAsync(ex, stoppingToken) is { } reason)
                 {
-                    await RecreateSlotAsync(stoppingToken);
+                    await RecreateSlotAsync(reason, stoppingToken);
                     continue;
                 }
 
@@ -86,12 +89,14 @@ internal sealed class ReplicationStream(
                 }
 
                 await RegisterInstanceAsync(cancellationToken);
+                await publications.EnsureAsync(dataSource, cancellationToken);
                 if (await _slot.EnsureAsync(dataSource, replicationConnectionString.Value, cancellationToken) is { } lsn)
                 {
                     Log.SlotCreated(logger, _slot.Name, lsn);
                 }
 
                 await CallRows.LoadOpenCallsAsync(dataSource, directory, cancellationToken);
+                await recipientShards.LoadAsync(dataSource, cancellationToken);
                 state.SchemaReady = true;
                 return;
             }
@@ -113,7 +118,7 @@ internal sealed class ReplicationStream(
         await connection.Open(stoppingToken);
 
         var protocol = (PgOutputProtocolVersion)_options.PgOutputProtocolVersion;
-        var replicationOptions = new PgOutputReplicationOptions(_options.PublicationName, protocol, binary: true);
+        var replicationOptions = new PgOutputReplicationOptions(publications.Names, protocol, binary: true);
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var tracker = new StreamTracker();
         var idle = AdvanceWhenIdleAsync(connection, tracker, streamCts.Token);
@@ -128,7 +133,7 @@ internal sealed class ReplicationStream(
                     started = true;
                     state.StreamConnected = true;
                     onStarted();
-                    Log.StreamStarted(logger, _slot.Name, _options.PublicationName, (int)protocol, connection.LastReceivedLsn.ToString());
+                    Log.StreamStarted(logger, _slot.Name, string.Join(',', publications.Names), (int)protocol, connection.LastReceivedLsn.ToString());
                 }
 
                 tracker.Touch();
@@ -205,34 +210,48 @@ internal sealed class ReplicationStream(
         }
     }
 
-    private async Task<bool> IsSlotLostAsync(Exception exception, CancellationToken cancellationToken)
+    private async Task<string?> WhySlotIsLostAsync(Exception exception, CancellationToken cancellationToken)
     {
         if (exception is PostgresException { SqlState: PostgresErrorCodes.ObjectNotInPrerequisiteState } pg
             && pg.MessageText.Contains("invalidated", StringComparison.OrdinalIgnoreCase))
         {
-            return true;
+            return "invalidated by max_slot_wal_keep_size";
+        }
+
+        // pgoutput reads publications as of the WAL it decodes: a slot older than a publication it is asked for
+        // (shard routing turned on for an existing relay) fails on every start. Only a new slot can read it.
+        if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedObject } missing
+            && missing.MessageText.Contains("publication", StringComparison.OrdinalIgnoreCase))
+        {
+            return "older than its publications";
         }
 
         try
         {
             var status = await _slot.GetWalStatusAsync(dataSource, cancellationToken);
-            return status is null or "lost";
+            return status switch
+            {
+                null => "dropped",
+                "lost" => "invalidated by max_slot_wal_keep_size",
+                _ => null,
+            };
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            return false;
+            return null;
         }
     }
 
-    private async Task RecreateSlotAsync(CancellationToken cancellationToken)
+    private async Task RecreateSlotAsync(string reason, CancellationToken cancellationToken)
     {
-        Log.SlotInvalidated(logger, _slot.Name);
+        Log.SlotInvalidated(logger, _slot.Name, reason);
         metrics.SlotRecreated();
         try
         {
             await _slot.DropAsync(dataSource, cancellationToken);
             await _slot.EnsureAsync(dataSource, replicationConnectionString.Value, cancellationToken);
             await CallRows.LoadOpenCallsAsync(dataSource, directory, cancellationToken);
+            await recipientShards.LoadAsync(dataSource, cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {

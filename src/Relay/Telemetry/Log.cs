@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Replication stream on slot {Slot} failed; reconnecting in {DelayMs} ms")]
     public static partial void StreamFailed(ILogger logger, Exception exception, string slot, int delayMs);
 
-    [LoggerMessage(5, LogLevel.Error, "Replication slot {Slot} was invalidated (max_slot_wal_keep_size): rows in between are gone from the stream. Dropping and recreating it; clients will resync from the tables")]
-    public static partial void SlotInvalidated(ILogger logger, string slot);
+    [LoggerMessage(5, LogLevel.Error, "Replication slot {Slot} cannot be read ({Reason}): rows in between are gone from the stream. Dropping and recreating it; clients will resync from the tables")]
+    public static partial void SlotInvalidated(ILogger logger, string slot, string reason);
 
     [LoggerMessage(6, LogLevel.Information, "Client {ConnectionId} (user {UserId}) connected")]
     public static partial void ClientConnected(ILogger logger, long connectionId, long userId);

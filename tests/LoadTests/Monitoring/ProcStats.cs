@@ -59,21 +59,70 @@ internal static class ProcStats
         }
 
         var rss = RssBytes(pid) ?? 0;
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var child in Children(pid))
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child) || child == pid)
-            {
-                continue;
-            }
-
-            if (ParentPid(child) == pid)
-            {
-                cpu += CpuSeconds(child) ?? 0;
-                rss += RssBytes(child) ?? 0;
-            }
+            cpu += CpuSeconds(child) ?? 0;
+            rss += RssBytes(child) ?? 0;
         }
 
         return (cpu, rss);
+    }
+
+    /// <summary>
+    /// The postmaster's live walsenders (children whose process title, <c>/proc/&lt;pid&gt;/cmdline</c>, starts with
+    /// <c>postgres: walsender</c>, or <c>postgres: &lt;cluster_name&gt;: walsender</c>): CPU seconds of each by pid, so
+    /// that their sum and count are at hand; null when the postmaster cannot be read. A walsender that exits between
+    /// the listing and the reading is left out.
+    /// </summary>
+    public static IReadOnlyDictionary<int, double>? Walsenders(int postmasterPid)
+    {
+        if (StatFields(postmasterPid) is null)
+        {
+            return null;
+        }
+
+        var walsenders = new Dictionary<int, double>();
+        foreach (var child in Children(postmasterPid))
+        {
+            if (IsWalsender(ProcessTitle(child)) && CpuSeconds(child) is { } cpu)
+            {
+                walsenders[child] = cpu;
+            }
+        }
+
+        return walsenders;
+    }
+
+    private static bool IsWalsender(string? title) =>
+        title is not null
+        && (title.StartsWith("postgres: walsender", StringComparison.Ordinal)
+            || (title.StartsWith("postgres: ", StringComparison.Ordinal) && title.Contains(": walsender ", StringComparison.Ordinal)));
+
+    /// <summary>The first NUL-separated part of <c>/proc/&lt;pid&gt;/cmdline</c> (Postgres writes its process title there); null when the process is gone.</summary>
+    private static string? ProcessTitle(int pid)
+    {
+        try
+        {
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            var end = cmdline.IndexOf('\0', StringComparison.Ordinal);
+            return end < 0 ? cmdline : cmdline[..end];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The pids of the live children of <paramref name="pid"/> (one level).</summary>
+    private static IEnumerable<int> Children(int pid)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child) && child != pid && ParentPid(child) == pid)
+            {
+                yield return child;
+            }
+        }
     }
 
     /// <summary>Busy and total jiffies of the whole machine (first line of /proc/stat).</summary>
@@ -130,5 +179,38 @@ internal sealed class CpuMeter(Func<double?> read)
         _lastCpu = cpu;
         _lastTimestamp = now;
         return percent;
+    }
+}
+
+/// <summary>
+/// CPU use in percent of one core between two readings of a set of processes that come and go (walsenders, which
+/// restart with their relays): each process's own delta, summed, and how many processes there are now.
+/// </summary>
+internal sealed class ProcessSetCpuMeter(Func<IReadOnlyDictionary<int, double>?> read)
+{
+    private IReadOnlyDictionary<int, double>? _last;
+    private long _lastTimestamp;
+
+    public (double? Percent, int? Count) Sample()
+    {
+        var cpu = read();
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        double? percent = null;
+        if (cpu is not null && _last is { } last && now > _lastTimestamp)
+        {
+            var seconds = 0.0;
+            foreach (var (pid, c) in cpu)
+            {
+                // Per process, never a plain sum: an exited walsender would make a sum drop (a negative rate); a new (or reused) pid counts from 0.
+                seconds += last.TryGetValue(pid, out var previous) && previous <= c ? c - previous : c;
+            }
+
+            var wall = (now - _lastTimestamp) / (double)System.Diagnostics.Stopwatch.Frequency;
+            percent = seconds / wall * 100;
+        }
+
+        _last = cpu;
+        _lastTimestamp = now;
+        return (percent, cpu?.Count);
     }
 }

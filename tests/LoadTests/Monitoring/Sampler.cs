@@ -71,6 +71,12 @@ public sealed record Sample
 
     public long? PostgresRssBytes { get; init; }
 
+    /// <summary>CPU of Postgres's walsenders, summed (part of <see cref="PostgresCpuPercent"/>): each decodes all WAL for its relay's slot.</summary>
+    public double? WalsenderCpuPercent { get; init; }
+
+    /// <summary>How many walsenders Postgres runs (one per connected relay).</summary>
+    public int? Walsenders { get; init; }
+
     public double RunnerCpuPercent { get; init; }
 
     public double? MachineCpuPercent { get; init; }
@@ -93,7 +99,7 @@ public sealed record RelaySample(string Name, double? CpuPercent, long? RssBytes
 /// <summary>
 /// Once a second: the engine's interval figures, every relay's own <c>/metrics</c> (merged: counters summed, slot lag
 /// the largest), the slot lag and WAL position from Postgres, and CPU/RSS of the relays (summed, and each), the front
-/// door, the Postgres server (postmaster and backends), this runner and the machine.
+/// door, the Postgres server (postmaster and backends) and its walsenders alone, this runner and the machine.
 /// </summary>
 internal sealed class Sampler : IAsyncDisposable
 {
@@ -112,6 +118,7 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly long _origin = Stopwatch.GetTimestamp();
     private readonly CpuMeter _runnerCpu = new(() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
     private readonly CpuMeter _postgresCpu;
+    private readonly ProcessSetCpuMeter _walsenderCpu;
     private readonly CpuMeter[] _relayCpu;
     private readonly CpuMeter _frontDoorCpu;
     private (long Busy, long Total)? _lastMachine;
@@ -142,6 +149,7 @@ internal sealed class Sampler : IAsyncDisposable
         _relayCpu = [.. _relays.Select(r => new CpuMeter(() => r.Pid() is { } pid ? ProcStats.CpuSeconds(pid) : null))];
         _frontDoorCpu = new CpuMeter(() => _frontDoorPid() is { } pid ? ProcStats.CpuSeconds(pid) : null);
         _postgresCpu = new CpuMeter(() => _postgresPid() is { } pid ? ProcStats.Tree(pid)?.CpuSeconds : null);
+        _walsenderCpu = new ProcessSetCpuMeter(() => _postgresPid() is { } pid ? ProcStats.Walsenders(pid) : null);
     }
 
     public string Phase
@@ -185,6 +193,7 @@ internal sealed class Sampler : IAsyncDisposable
 
         _frontDoorCpu.Sample();
         _postgresCpu.Sample();
+        _walsenderCpu.Sample();
         _lastMachine = ProcStats.Machine();
         _loop = Task.Run(() => LoopAsync(_stop.Token));
     }
@@ -226,6 +235,7 @@ internal sealed class Sampler : IAsyncDisposable
         var frontDoorRss = _frontDoorPid() is { } fp ? ProcStats.RssBytes(fp) : null;
         var postgresCpu = _postgresCpu.Sample();
         var postgresTree = postgresPid is { } pp ? ProcStats.Tree(pp) : null;
+        var (walsenderCpu, walsenders) = _walsenderCpu.Sample();
         var runnerCpu = _runnerCpu.Sample() ?? 0;
         double? machineCpu = null;
         if (ProcStats.Machine() is { } machine)
@@ -307,6 +317,8 @@ internal sealed class Sampler : IAsyncDisposable
             FrontDoorRssBytes = frontDoorRss,
             PostgresCpuPercent = postgresCpu,
             PostgresRssBytes = postgresTree?.RssBytes,
+            WalsenderCpuPercent = walsenderCpu,
+            Walsenders = walsenders,
             RunnerCpuPercent = runnerCpu,
             MachineCpuPercent = machineCpu,
             IngestQueueDepth = metrics?.GetValueOrDefault("pgvideochat_ingest_queue_depth"),

@@ -50,7 +50,7 @@ public abstract class ProgressView : IAsyncDisposable
             s.RelayCount == 1
                 ? string.Create(CultureInfo.InvariantCulture, $"relay cpu {Pct(s.RelayCpuPercent)} rss {Bytes(s.RelayRssBytes)}")
                 : string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} relays cpu {Pct(s.RelayCpuPercent)} ({string.Join("+", s.Relays.Select(r => Pct(r.CpuPercent)))}) rss {Bytes(s.RelayRssBytes)} | front door cpu {Pct(s.FrontDoorCpuPercent)}"),
-            string.Create(CultureInfo.InvariantCulture, $"pg cpu {Pct(s.PostgresCpuPercent)}"),
+            string.Create(CultureInfo.InvariantCulture, $"pg cpu {Pct(s.PostgresCpuPercent)} wal cpu {Pct(s.WalsenderCpuPercent)}"),
             string.Create(CultureInfo.InvariantCulture, $"runner cpu {Pct(s.RunnerCpuPercent)}"),
         };
         if (status.Length > 0)
@@ -214,6 +214,7 @@ internal sealed class LiveProgressView : ProgressView
             }
 
             Row(table, "postgres cpu / rss", $"{Pct(s.PostgresCpuPercent)} / {Bytes(s.PostgresRssBytes)}");
+            Row(table, "walsender cpu (part of postgres)", string.Create(CultureInfo.InvariantCulture, $"{Pct(s.WalsenderCpuPercent)} ({(s.Walsenders is { } n ? n.ToString(CultureInfo.InvariantCulture) : "n/a")} walsenders)"));
             Row(table, "runner cpu / machine cpu", $"{Pct(s.RunnerCpuPercent)} / {Pct(s.MachineCpuPercent)} (send lateness p99 {s.SendLatenessP99Ms.ToString("0.0", CultureInfo.InvariantCulture)} ms)");
             Row(table, s.RelayCount == 1 ? "relay queues (ingest / fan-out)" : "relay queues (ingest / fan-out, summed)", string.Create(CultureInfo.InvariantCulture, $"{s.IngestQueueDepth ?? 0:0} / {s.FanOutQueueDepth ?? 0:0}"));
         }

@@ -282,6 +282,15 @@ internal static class CallsRunner
         var frontDoor = samples.Any(s => s.FrontDoorCpuPercent.HasValue || s.FrontDoorRssBytes.HasValue)
             ? Process(load, s => s.FrontDoorCpuPercent, s => s.FrontDoorRssBytes, all)
             : null;
+        var walsenderCpu = Process(load, s => s.WalsenderCpuPercent, _ => null, all);
+        var walsenderCounts = load.Select(s => s.Walsenders).Where(c => c.HasValue).Select(c => c!.Value).ToList();
+        var walsenders = samples.Any(s => s.Walsenders.HasValue)
+            ? new WalsenderFigures(
+                walsenderCpu.MeanCpuPercent,
+                walsenderCpu.PeakCpuPercent,
+                walsenderCounts.Count == 0 ? null : walsenderCounts.Min(),
+                walsenderCounts.Count == 0 ? null : walsenderCounts.Max())
+            : null;
         // Counters only, labelled series without the scope label, zero-valued label sets left out.
         var counters = relayCounters
             .Where(kv => kv.Key.Contains("_total", StringComparison.Ordinal) && (!kv.Key.Contains('{', StringComparison.Ordinal) || kv.Value != 0))
@@ -325,6 +334,7 @@ internal static class CallsRunner
             Relays = relays,
             FrontDoor = frontDoor,
             Postgres = Process(load, s => s.PostgresCpuPercent, s => s.PostgresRssBytes, all),
+            Walsenders = walsenders,
             Runner = new RunnerFigures(
                 Math.Round(Mean(load.Select(s => (double?)s.RunnerCpuPercent)) ?? 0, 1),
                 Math.Round(load.Select(s => s.RunnerCpuPercent).DefaultIfEmpty().Max(), 1),
@@ -526,6 +536,15 @@ internal static class CallsRunner
             Add("postgres rss peak", B(pg.PeakRssBytes));
         }
 
+        if (s.Walsenders is { } ws)
+        {
+            var count = ws.MinCount is not { } min || ws.MaxCount is not { } max ? "n/a"
+                : min == max ? string.Create(CultureInfo.InvariantCulture, $"{max}")
+                : string.Create(CultureInfo.InvariantCulture, $"{min}–{max}");
+            Add("walsender cpu mean / peak", string.Create(CultureInfo.InvariantCulture,
+                $"{ProgressView.Pct(ws.MeanCpuPercent)} / {ProgressView.Pct(ws.PeakCpuPercent)} ({count} walsenders, summed; part of postgres cpu)"));
+        }
+
         if (s.Runner is { } runner)
         {
             Add("runner cpu mean / peak", string.Create(CultureInfo.InvariantCulture, $"{runner.MeanCpuPercent:0.#} % / {runner.PeakCpuPercent:0.#} %"));
@@ -593,6 +612,7 @@ internal static class CallsRunner
                 .. names.Select((name, i) => S(name, RelayColors[i % RelayColors.Length], s => s.Relays.FirstOrDefault(r => r.Name == name)?.CpuPercent)),
                 .. frontDoor ? [S("front door", "#e377c2", s => s.FrontDoorCpuPercent)] : Array.Empty<ChartSeries>(),
                 S("postgres", "#8c564b", s => s.PostgresCpuPercent),
+                S("walsenders", "#c5b0d5", s => s.WalsenderCpuPercent),
                 S("runner", "#7f7f7f", s => s.RunnerCpuPercent),
                 S("machine (all cores)", "#bcbd22", s => s.MachineCpuPercent),
             ]),
@@ -611,14 +631,14 @@ internal static class CallsRunner
     private static List<string> RelayNames(IReadOnlyList<Sample> samples) =>
         [.. samples.SelectMany(s => s.Relays).Select(r => r.Name).Distinct(StringComparer.Ordinal)];
 
-    // relay_cpu_pct, relay_rss_bytes and the relay_* rates are sums over the relays; relay_lag_* the largest. Per-relay
-    // and front-door columns follow the original ones.
+    // relay_cpu_pct, relay_rss_bytes and the relay_* rates are sums over the relays; relay_lag_* the largest;
+    // walsender_cpu_pct is the walsenders' part of postgres_cpu_pct. Per-relay and front-door columns follow the original ones.
     private static readonly string[] TimelineHeader =
     [
         "t_s", "phase", "calls", "participants", "video_sent", "video_delivered", "video_p50_ms", "video_p99_ms", "video_max_ms",
         "audio_sent", "audio_delivered", "audio_p50_ms", "audio_p99_ms", "audio_max_ms", "slot_lag_bytes", "relay_lag_bytes",
-        "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct", "postgres_rss_bytes",
-        "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
+        "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
+        "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
         "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes",
     ];
 
@@ -636,8 +656,8 @@ internal static class CallsRunner
         [
             N(s.T), s.Phase, N(s.Calls), N(s.Participants), N(s.VideoSent), N(s.VideoDelivered), N(s.VideoP50Ms), N(s.VideoP99Ms), N(s.VideoMaxMs),
             N(s.AudioSent), N(s.AudioDelivered), N(s.AudioP50Ms), N(s.AudioP99Ms), N(s.AudioMaxMs), N(s.SlotLagBytes), N(s.RelayLagBytes),
-            N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent), N(s.PostgresRssBytes),
-            N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
+            N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent),
+            N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
             .. names.SelectMany(n => s.Relays.FirstOrDefault(r => r.Name == n) is { } r
                 ? new[] { N(r.CpuPercent), N(r.RssBytes), N(r.SlotLagBytes) }
@@ -655,6 +675,13 @@ internal static class CallsRunner
             : string.Create(CultureInfo.InvariantCulture, $"{s.RelayCount} relays cpu {ProgressView.Pct(s.Relay?.MeanCpuPercent)} ({string.Join(" + ", s.Relays.Select(r => ProgressView.Pct(r.MeanCpuPercent)))})");
     }
 
+    /// <summary>"postgres cpu 40% (walsenders 25%)": Postgres in all, then the part its walsenders took.</summary>
+    internal static string PostgresCpuText(CallsSummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return $"postgres cpu {ProgressView.Pct(s.Postgres?.MeanCpuPercent)}{(s.Walsenders is { } ws ? $" (walsenders {ProgressView.Pct(ws.MeanCpuPercent)})" : string.Empty)}";
+    }
+
     internal static void PrintSummary(ProgressView progress, CallsSummary s, string directory)
     {
         var v = s.Frames["video"];
@@ -666,7 +693,7 @@ internal static class CallsRunner
         if (s.Slot is { } slot)
         {
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"slot lag max {ProgressView.Bytes(slot.MaxLagBytes)}, final {ProgressView.Bytes(slot.FinalLagBytes)}, drain {(slot.DrainSeconds is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "not drained")}; WAL {ProgressView.Bytes(slot.MeanWalBytesPerSecond)}/s; {RelayCpuText(s)} (peak {ProgressView.Pct(s.Relay?.PeakCpuPercent)}), rss peak {ProgressView.Bytes(s.RelayPeakRssBytes)}{(s.FrontDoor is { } fd ? $"; front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}; postgres cpu {ProgressView.Pct(s.Postgres?.MeanCpuPercent)}; runner cpu {ProgressView.Pct(s.Runner?.MeanCpuPercent)}"));
+                $"slot lag max {ProgressView.Bytes(slot.MaxLagBytes)}, final {ProgressView.Bytes(slot.FinalLagBytes)}, drain {(slot.DrainSeconds is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "not drained")}; WAL {ProgressView.Bytes(slot.MeanWalBytesPerSecond)}/s; {RelayCpuText(s)} (peak {ProgressView.Pct(s.Relay?.PeakCpuPercent)}), rss peak {ProgressView.Bytes(s.RelayPeakRssBytes)}{(s.FrontDoor is { } fd ? $"; front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}; {PostgresCpuText(s)}; runner cpu {ProgressView.Pct(s.Runner?.MeanCpuPercent)}"));
         }
 
         progress.WriteLine($"thresholds ({s.Thresholds?.MaxP99Ms} ms p99, {s.Thresholds?.MinDeliveryPercent} % delivery): {(s.Thresholds?.Passed == true ? "passed" : "FAILED: " + string.Join("; ", s.Thresholds?.Failures ?? []))}");

@@ -58,6 +58,12 @@ public sealed record SlotFigures(
 public sealed record ProcessFigures(double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? FinalRssBytes);
 
 /// <summary>
+/// Postgres's walsenders (one per relay's slot, each decoding all WAL for it; part of the postgres figures): their CPU
+/// summed each second, then averaged / peaked over the load, and the fewest and most of them running at once.
+/// </summary>
+public sealed record WalsenderFigures(double? MeanCpuPercent, double? PeakCpuPercent, int? MinCount, int? MaxCount);
+
+/// <summary>
 /// One relay of several: its own CPU and RSS (the <c>relay</c> figures are their sums), the largest lag of its slot,
 /// the most client WebSockets it held (where the front door placed them), and the seconds of the load in which its
 /// /metrics did not answer (its previous scrape stood in for them in the sums).
@@ -126,7 +132,11 @@ public sealed record CallsSummary
     /// <summary>The front door's process (null with one relay, where clients reach the relay directly).</summary>
     public ProcessFigures? FrontDoor { get; init; }
 
+    /// <summary>The postmaster and its children (backends, walsenders and the rest).</summary>
     public ProcessFigures? Postgres { get; init; }
+
+    /// <summary>The walsenders alone (null without a Postgres pid).</summary>
+    public WalsenderFigures? Walsenders { get; init; }
 
     /// <summary>The relays' view (their /metrics summed): receive → handed to a recipient's queue (through Postgres), INSERT round trip, batch size.</summary>
     public RelayInternals? RelayInternals { get; init; }
