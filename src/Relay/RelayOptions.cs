@@ -115,6 +115,17 @@ internal sealed class IngestOptions
     [Range(1, 10_000)]
     public int MaxBatchFrames { get; set; } = 128;
 
+    /// <summary>
+    /// Under load (four or more frames waited for the writer) the writer waits up to this long for a batch of
+    /// <see cref="LingerBatchFrames"/>: fewer, bigger commits. Zero turns it off; a lone frame never waits.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100")]
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The batch size at which a lingering writer stops waiting.</summary>
+    [Range(1, 10_000)]
+    public int LingerBatchFrames { get; set; } = 32;
+
     /// <summary>The most payload bytes written in one round trip.</summary>
     [Range(1, 1_073_741_824)]
     public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;

@@ -38,6 +38,13 @@ public sealed class SchemaTests(PgOutputV2Fixture fixture) : IClassFixture<PgOut
             WHERE i.inhparent IN ('video_frames'::regclass, 'audio_frames'::regclass) AND a.attname = 'payload'
             """);
         Assert.Equal(["e"], storages);
+        // Insert-only and dropped whole: never worth an autovacuum.
+        var options = await fixture.ScalarAsync<string[]>("""
+            SELECT array_agg(DISTINCT array_to_string(c.reloptions || t.reloptions, ',')) FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class t ON t.oid = c.reltoastrelid
+            WHERE i.inhparent IN ('video_frames'::regclass, 'audio_frames'::regclass)
+            """);
+        Assert.Equal(["autovacuum_enabled=false,autovacuum_enabled=false"], options);
 
         var old = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds() / 10 * 10;
         await fixture.ExecuteAsync($"CREATE TABLE video_frames_p{old} PARTITION OF video_frames FOR VALUES FROM (to_timestamp({old})) TO (to_timestamp({old + 10}))");

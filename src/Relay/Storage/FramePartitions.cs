@@ -49,8 +49,11 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                         continue;
                     }
 
+                    // No autovacuum: a partition is insert-only and dropped whole after the retention, but from PG13 on
+                    // inserts alone make it (and its TOAST table) due for VACUUM, work that nobody would ever use.
+                    // Anti-wraparound vacuum still runs if it is ever needed.
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
-                        $"CREATE TABLE IF NOT EXISTS {table}_p{start} PARTITION OF {table} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds}))"),
+                        $"CREATE TABLE IF NOT EXISTS {table}_p{start} PARTITION OF {table} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds})) WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"),
                         cancellationToken);
                     created++;
                 }
