@@ -74,35 +74,35 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
     }
 
     /// <summary>
-    /// Whether any other joined participant of the active call is connected to this relay. With several relays every
-    /// relay receives every row, and most frames are for someone else's clients: the payload is then skipped
-    /// rather than copied.
+    /// Where a media row goes, decided once per row before its payload is read: the active call it belongs to, and
+    /// whether any other joined participant is connected to this relay. With several relays (fan-out-to-all) most
+    /// frames are for someone else's clients: the payload is then skipped rather than copied.
     /// </summary>
-    public bool HasLocalRecipient(long callId, long senderId)
+    public MediaRoute RouteMedia(long callId, long senderId)
     {
         var call = directory.Find(callId);
         if (call is null || call.State != CallStates.Active)
         {
-            // Media() counts it as no_call.
-            return true;
+            // Read anyway: Media() counts it as no_call.
+            return new MediaRoute(null, senderId, HasLocalRecipient: true);
         }
 
         foreach (var participant in call.Participants)
         {
             if (participant.UserId != senderId && participant.State == ParticipantStates.Joined && !registry.ForUser(participant.UserId).IsEmpty)
             {
-                return true;
+                return new MediaRoute(call, senderId, HasLocalRecipient: true);
             }
         }
 
-        return false;
+        return new MediaRoute(call, senderId, HasLocalRecipient: false);
     }
 
     /// <summary>
     /// Hands a frame to the other joined participants' queues. Frames committed longer ago than the stale
     /// threshold (catch-up after a restart) are dropped: late video is worse than none.
     /// </summary>
-    public void Media(OutboundFrame frame, long callId, long senderId, DateTime commitTime)
+    public void Media(OutboundFrame frame, MediaRoute route, DateTime commitTime)
     {
         ArgumentNullException.ThrowIfNull(frame);
         if (DateTime.UtcNow - commitTime > _staleMedia)
@@ -111,12 +111,13 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
             return;
         }
 
-        var call = directory.Find(callId);
-        if (call is null || call.State != CallStates.Active)
+        if (route.Call is not { } call)
         {
             metrics.FrameDropped(frame.Kind, "no_call");
             return;
         }
+
+        var senderId = route.SenderId;
 
         var latency = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10 - frame.ReceivedMicros;
         foreach (var participant in call.Participants)
@@ -142,3 +143,6 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
         }
     }
 }
+
+/// <summary>A media row's call (null when it is not active here) and whether this relay has a client that receives it.</summary>
+internal readonly record struct MediaRoute(CallSnapshot? Call, long SenderId, bool HasLocalRecipient);

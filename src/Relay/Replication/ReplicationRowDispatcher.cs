@@ -59,6 +59,7 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         long callId = 0, senderId = 0, sequence = 0, captureUs = 0, receivedUs = 0;
         int a = 0, b = 0;
         OutboundFrame? frame = null;
+        MediaRoute route = default;
         try
         {
             await foreach (var value in row.WithCancellation(cancellationToken))
@@ -72,12 +73,16 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
                     case "received_us": receivedUs = await value.Get<long>(cancellationToken); break;
                     case "width" or "channels": a = await value.Get<int>(cancellationToken); break;
                     case "height" or "sample_rate": b = await value.Get<int>(cancellationToken); break;
-                    case "payload" when !router.HasLocalRecipient(callId, senderId):
-                        // call_id and sender_id precede payload in the table, so they are known here.
-                        metrics.FrameSkipped(kind);
-                        await SkipValueAsync(value, cancellationToken);
-                        break;
                     case "payload":
+                        // call_id and sender_id precede payload in the table, so they are known here.
+                        route = router.RouteMedia(callId, senderId);
+                        if (!route.HasLocalRecipient)
+                        {
+                            metrics.FrameSkipped(kind);
+                            await SkipValueAsync(value, cancellationToken);
+                            break;
+                        }
+
                         frame = new OutboundFrame(kind, MediaFrameHeader.Size + value.Length);
                         await using (var stream = value.GetStream())
                         {
@@ -101,7 +106,7 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
                 : MediaFrameHeader.Audio((uint)sequence, callId, captureUs, (ushort)a, (uint)b, senderId);
             header.Write(frame.Memory.Span);
             frame.ReceivedMicros = receivedUs;
-            router.Media(frame, callId, senderId, commitTime);
+            router.Media(frame, route, commitTime);
         }
         finally
         {

@@ -220,14 +220,17 @@ internal sealed class ReplicationStream(
 
         // pgoutput reads publications as of the WAL it decodes: a slot older than a publication it is asked for
         // (shard routing turned on for an existing relay) fails on every start. Only a new slot can read it.
-        if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedObject } missing
-            && missing.MessageText.Contains("publication", StringComparison.OrdinalIgnoreCase))
-        {
-            return "older than its publications";
-        }
-
         try
         {
+            // Only when every publication exists now: recreating the slot cannot help one that is really missing
+            // (dropped by hand), and that stays an ordinary, logged, retried failure.
+            if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedObject } missing
+                && missing.MessageText.Contains("publication", StringComparison.OrdinalIgnoreCase))
+            {
+                await publications.EnsureAsync(dataSource, cancellationToken);
+                return await publications.AllExistAsync(dataSource, cancellationToken) ? "older than its publications" : null;
+            }
+
             var status = await _slot.GetWalStatusAsync(dataSource, cancellationToken);
             return status switch
             {

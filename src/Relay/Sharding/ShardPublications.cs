@@ -31,6 +31,14 @@ internal sealed class ShardPublications
     /// <summary>The bit of this relay's shard in a frame's <c>recipient_shards</c>; -1 (every relay) without shard routing.</summary>
     public long Bit => RecipientShards.BitOf(Shard);
 
+    public async Task<bool> AllExistAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM pg_publication WHERE pubname = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Names] });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == Names.Count;
+    }
+
     /// <summary>Creates this shard's media publication if it is missing; before the slot, which can only read publications older than itself.</summary>
     public async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
