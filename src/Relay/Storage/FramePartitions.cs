@@ -49,11 +49,17 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                         continue;
                     }
 
+                    // Created apart, then attached: CREATE TABLE … PARTITION OF takes an ACCESS EXCLUSIVE lock on the
+                    // parent, which queues behind the writer's open transaction and stops every INSERT until it commits
+                    // (measured: a ~300 ms ingest stall every partition width at 40 calls). ATTACH takes only SHARE
+                    // UPDATE EXCLUSIVE, which INSERTs do not conflict with; the new table is empty, so its check is free.
                     // No autovacuum: a partition is insert-only and dropped whole after the retention, but from PG13 on
                     // inserts alone make it (and its TOAST table) due for VACUUM, work that nobody would ever use.
-                    // Anti-wraparound vacuum still runs if it is ever needed.
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
-                        $"CREATE TABLE IF NOT EXISTS {table}_p{start} PARTITION OF {table} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds})) WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"),
+                        $"CREATE TABLE IF NOT EXISTS {table}_p{start} (LIKE {table} INCLUDING ALL) WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"),
+                        cancellationToken);
+                    await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
+                        $"ALTER TABLE {table} ATTACH PARTITION {table}_p{start} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds}))"),
                         cancellationToken);
                     created++;
                 }
