@@ -22,11 +22,10 @@ var relay = builder.AddProject<Projects.Relay>("relay")
     .WithReference(videochat)
     .WaitFor(videochat)
     .WithEnvironment(context => context.EnvironmentVariables["Relay__InstanceId"] = $"relay-{context.ReplicaIndex}")
-    .WithEnvironment("Relay__Auth__SigningKey", signingKey)
-    // Socket completions run on the epoll thread instead of hopping to the thread pool: with Kestrel's inline
-    // scheduling (set by the relay) a frame is received, queued and forwarded without a context switch. Measured in
-    // docs/benchmarks.md (relay CPU -16 %, p99 halved at 20 calls); it is an environment-only runtime switch.
-    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+    .WithEnvironment("Relay__Auth__SigningKey", signingKey);
+// Not DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, although it cut relay CPU: Npgsql cancels a command with a
+// synchronous cancel request that needs the epoll thread, and a completion running inline on that thread can wait
+// for the very cancellation callback: the relay deadlocked at Ctrl+C in 3 of 12 tries (docs/notes/relay.md).
 
 // Any other Relay:* setting given to the AppHost (e.g. --Relay:FrameRetention=00:01:00) reaches every relay.
 foreach (var (key, value) in builder.Configuration.GetSection("Relay").AsEnumerable(makePathsRelative: true))

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Npgsql;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
+using PgVideoChat.Relay.Connections;
 
 namespace PgVideoChat.Relay.Sharding;
 
@@ -11,7 +12,7 @@ namespace PgVideoChat.Relay.Sharding;
 /// row, an offline presence row). A user's bits only grow while they stay online: a stale bit costs a relay a frame
 /// it skips, a missing bit would lose frames.
 /// </summary>
-internal sealed class RecipientShards(ShardPublications publications, CallDirectory directory)
+internal sealed class RecipientShards(ShardPublications publications, CallDirectory directory, ConnectionRegistry registry)
 {
     /// <summary>Every bit: every relay receives the row (no shard routing, or a recipient on a relay without it).</summary>
     public const long Everyone = -1;
@@ -39,9 +40,20 @@ internal sealed class RecipientShards(ShardPublications publications, CallDirect
         var bits = 0L;
         foreach (var participant in call.Participants)
         {
-            if (participant.UserId != senderId && participant.State == ParticipantStates.Joined && _users.TryGetValue(participant.UserId, out var shards))
+            if (participant.UserId == senderId || participant.State != ParticipantStates.Joined)
+            {
+                continue;
+            }
+
+            if (_users.TryGetValue(participant.UserId, out var shards))
             {
                 bits |= shards;
+            }
+
+            // A client that connected here a moment ago is known here before its row comes back through the slot.
+            if (!registry.ForUser(participant.UserId).IsEmpty)
+            {
+                bits |= publications.Bit;
             }
         }
 
