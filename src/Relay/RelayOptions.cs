@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace PgVideoChat.Relay;
 
@@ -55,15 +56,19 @@ internal sealed class RelayOptions
     public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     [Required]
+    [ValidateObjectMembers]
     public AuthOptions Auth { get; set; } = new();
 
     [Required]
+    [ValidateObjectMembers]
     public FanOutOptions FanOut { get; set; } = new();
 
     [Required]
+    [ValidateObjectMembers]
     public IngestOptions Ingest { get; set; } = new();
 
     [Required]
+    [ValidateObjectMembers]
     public Sharding.ShardingOptions Sharding { get; set; } = new();
 }
 

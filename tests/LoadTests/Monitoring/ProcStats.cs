@@ -93,10 +93,9 @@ internal static class ProcStats
         return walsenders;
     }
 
+    // "postgres: walsender …", or "postgres: <cluster_name>: walsender …".
     private static bool IsWalsender(string? title) =>
-        title is not null
-        && (title.StartsWith("postgres: walsender", StringComparison.Ordinal)
-            || (title.StartsWith("postgres: ", StringComparison.Ordinal) && title.Contains(": walsender ", StringComparison.Ordinal)));
+        title is not null && title.StartsWith("postgres: ", StringComparison.Ordinal) && title.Contains(": walsender ", StringComparison.Ordinal);
 
     /// <summary>The first NUL-separated part of <c>/proc/&lt;pid&gt;/cmdline</c> (Postgres writes its process title there); null when the process is gone.</summary>
     private static string? ProcessTitle(int pid)
