@@ -10,6 +10,9 @@ public sealed record Sample
     /// <summary>Seconds since the run (warm-up included) started.</summary>
     public double T { get; init; }
 
+    /// <summary>Wall-clock time of the sample, to line the timeline up with Postgres's and the relay's logs.</summary>
+    public DateTimeOffset Utc { get; init; }
+
     public string Phase { get; init; } = string.Empty;
 
     public int Calls { get; init; }
@@ -91,6 +94,16 @@ public sealed record Sample
     public double? RelayForwardedPerSecond { get; init; }
 
     public double? RelayDroppedPerSecond { get; init; }
+
+    /// <summary>
+    /// This second's mean of the relays' <c>pgvideochat_forward_latency</c> (frame received → handed to a recipient's
+    /// send queue: ingest queue, commit, WAL, slot, dispatch): with the end-to-end latency it says whether a slow
+    /// second was spent inside the relay and Postgres or outside (the sockets, the runner).
+    /// </summary>
+    public double? RelayForwardMeanMs { get; init; }
+
+    /// <summary>This second's mean group-commit round trip (<c>pgvideochat_ingest_insert_duration</c>).</summary>
+    public double? IngestCommitMeanMs { get; init; }
 }
 
 /// <summary>One relay in one second of a run; <see cref="Clients"/> is its <c>pgvideochat_clients_connected</c> (where the front door placed the WebSockets).</summary>
@@ -281,6 +294,18 @@ internal sealed class Sampler : IAsyncDisposable
             return Math.Max(0, (value - previous) / ((now - _lastCountersTimestamp) / (double)Stopwatch.Frequency));
         }
 
+        // From a histogram's _sum and _count: the mean of the observations made since the last sample, in ms.
+        double? IntervalMeanMs(string name)
+        {
+            if (metrics is null || _lastCounters is null || !metrics.TryGetValue(name + "_count", out var count) || !metrics.TryGetValue(name + "_sum", out var sum))
+            {
+                return null;
+            }
+
+            var observations = count - _lastCounters.GetValueOrDefault(name + "_count");
+            return observations > 0 ? (sum - _lastCounters.GetValueOrDefault(name + "_sum")) / observations * 1000 : null;
+        }
+
         var relays = _relays.Select((r, i) => new RelaySample(
             r.Name,
             relayCpus[i],
@@ -291,6 +316,7 @@ internal sealed class Sampler : IAsyncDisposable
         var sample = new Sample
         {
             T = Math.Round(Elapsed, 3),
+            Utc = DateTimeOffset.UtcNow,
             Phase = _phase,
             Calls = calls,
             Participants = participants,
@@ -326,6 +352,8 @@ internal sealed class Sampler : IAsyncDisposable
             RelayIngestedPerSecond = Rate("pgvideochat_frames_ingested_total"),
             RelayForwardedPerSecond = Rate("pgvideochat_frames_forwarded_total"),
             RelayDroppedPerSecond = Rate("pgvideochat_frames_dropped_total"),
+            RelayForwardMeanMs = IntervalMeanMs("pgvideochat_forward_latency_seconds"),
+            IngestCommitMeanMs = IntervalMeanMs("pgvideochat_ingest_insert_duration_seconds"),
         };
 
         if (metrics is not null)

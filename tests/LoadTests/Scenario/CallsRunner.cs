@@ -639,7 +639,8 @@ internal static class CallsRunner
         "audio_sent", "audio_delivered", "audio_p50_ms", "audio_p99_ms", "audio_max_ms", "slot_lag_bytes", "relay_lag_bytes",
         "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
         "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
-        "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes",
+        "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes", "utc",
+        "relay_forward_mean_ms", "ingest_commit_mean_ms",
     ];
 
     internal static List<IReadOnlyList<string>> TimelineRows(IReadOnlyList<Sample> samples)
@@ -659,6 +660,7 @@ internal static class CallsRunner
             N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent),
             N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
+            s.Utc.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), N(s.RelayForwardMeanMs), N(s.IngestCommitMeanMs),
             .. names.SelectMany(n => s.Relays.FirstOrDefault(r => r.Name == n) is { } r
                 ? new[] { N(r.CpuPercent), N(r.RssBytes), N(r.SlotLagBytes) }
                 : [string.Empty, string.Empty, string.Empty]),
