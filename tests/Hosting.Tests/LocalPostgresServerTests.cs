@@ -22,6 +22,9 @@ public sealed class LocalPostgresServerTests
             Assert.Equal("127.0.0.1", await Scalar(connection, "SHOW listen_addresses"));
             Assert.Equal("scram-sha-256", await Scalar(connection, "SHOW password_encryption"));
             Assert.NotEqual("-1", await Scalar(connection, "SHOW max_slot_wal_keep_size"));
+            // The media write path's settings (LocalPostgresOptions.DefaultSettings says why).
+            Assert.Equal("256kB", await Scalar(connection, "SHOW backend_flush_after"));
+            Assert.Equal("off", await Scalar(connection, "SHOW wal_init_zero"));
             Assert.True(server.Password.Length >= 22);
         }
 

@@ -74,6 +74,23 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.Equal(summary.Frames["video"].ExpectedDeliveries.ToString(System.Globalization.CultureInfo.InvariantCulture), videoRow[5]);
         Assert.Equal(summary.Frames["video"].Delivered.ToString(System.Globalization.CultureInfo.InvariantCulture), videoRow[6]);
 
+        // The timeline can be lined up with other logs (wall-clock time per second) and splits latency at the relay:
+        // while frames flow, the relay's own forward time and commit round trip are there and below end to end.
+        var timeline = await File.ReadAllLinesAsync(Path.Combine(result.ReportDirectory, "timeline.csv"), timeout.Token);
+        var header = timeline[0].Split(',').ToList();
+        var (utc, phase, p99, forward, commit) = (header.IndexOf("utc"), header.IndexOf("phase"), header.IndexOf("video_p99_ms"),
+            header.IndexOf("relay_forward_mean_ms"), header.IndexOf("ingest_commit_mean_ms"));
+        var loadRows = timeline.Skip(1).Select(l => l.Split(',')).Where(r => r[phase] == "load").ToList();
+        Assert.NotEmpty(loadRows);
+        Assert.All(loadRows, r => Assert.True(DateTimeOffset.TryParse(r[utc], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            && Math.Abs((DateTimeOffset.UtcNow - at).TotalMinutes) < 10, $"utc '{r[utc]}' is not this run's time"));
+        double Value(string[] row, int column) => double.Parse(row[column], System.Globalization.CultureInfo.InvariantCulture);
+        var measured = loadRows.Where(r => r[forward].Length > 0 && r[commit].Length > 0).ToList();
+        Assert.True(measured.Count >= loadRows.Count / 2, $"only {measured.Count} of {loadRows.Count} load seconds have the relay's forward and commit means");
+        // Each frame's forward time contains its batch's commit, and end to end contains the forward time.
+        var (meanCommit, meanForward, meanP99) = (measured.Average(r => Value(r, commit)), measured.Average(r => Value(r, forward)), measured.Average(r => Value(r, p99)));
+        Assert.True(meanCommit > 0 && meanCommit <= meanForward && meanForward <= meanP99, $"commit {meanCommit} ms, forward {meanForward} ms, end-to-end p99 {meanP99} ms");
+
         // The text report is NBomber-shaped; the HTML carries its charts inline.
         var text = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, session + ".txt"), timeout.Token);
         Assert.Contains("scenario: calls", text, StringComparison.Ordinal);
