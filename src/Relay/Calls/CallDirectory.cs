@@ -43,10 +43,13 @@ internal sealed class CallDirectory
 
     public CallSnapshot? Find(long callId) => _calls.TryGetValue(callId, out var call) ? call : null;
 
-    /// <summary>Whether <paramref name="userId"/> may send media into <paramref name="callId"/> right now.</summary>
-    public string? CheckMediaSender(long callId, long userId)
+    /// <summary>
+    /// Whether <paramref name="userId"/> may send media into <paramref name="callId"/> right now (<see langword="null"/>:
+    /// yes; otherwise the error code); <paramref name="call"/> is the snapshot it decided on, for routing the frame.
+    /// </summary>
+    public string? CheckMediaSender(long callId, long userId, out CallSnapshot? call)
     {
-        if (!_calls.TryGetValue(callId, out var call))
+        if (!_calls.TryGetValue(callId, out call))
         {
             return ErrorCodes.NotParticipant;
         }

@@ -57,7 +57,7 @@ internal sealed class ClientMessageHandler(
             return;
         }
 
-        var membership = directory.CheckMediaSender(header.CallId, connection.UserId);
+        var membership = directory.CheckMediaSender(header.CallId, connection.UserId, out var call);
         if (membership is not null)
         {
             Refuse(connection, header.Kind, "not_participant", membership,
@@ -76,7 +76,8 @@ internal sealed class ClientMessageHandler(
                 return;
         }
 
-        if (!pipeline.TryEnqueue(header, connection.UserId, recipientShards.For(header.CallId, connection.UserId), payload))
+        // A null membership error means the call was found: route by the snapshot the check decided on.
+        if (!pipeline.TryEnqueue(header, connection.UserId, recipientShards.For(call!, connection.UserId), payload))
         {
             Refuse(connection, header.Kind, "ingest_full", ErrorCodes.Unavailable, "the relay's write pipeline is full; frame dropped");
         }

@@ -12,7 +12,7 @@ namespace PgVideoChat.Relay.Sharding;
 /// row, an offline presence row). A user's bits only grow while they stay online: a stale bit costs a relay a frame
 /// it skips, a missing bit would lose frames.
 /// </summary>
-internal sealed class RecipientShards(ShardPublications publications, CallDirectory directory, ConnectionRegistry registry)
+internal sealed class RecipientShards(ShardPublications publications, ConnectionRegistry registry)
 {
     /// <summary>Every bit: every relay receives the row (no shard routing, or a recipient on a relay without it).</summary>
     public const long Everyone = -1;
@@ -25,16 +25,12 @@ internal sealed class RecipientShards(ShardPublications publications, CallDirect
     public static long BitOf(int? shard) => shard is { } s ? 1L << s : Everyone;
 
     /// <summary>The shards of the other joined participants of the call a frame is sent to.</summary>
-    public long For(long callId, long senderId)
+    public long For(CallSnapshot call, long senderId)
     {
+        ArgumentNullException.ThrowIfNull(call);
         if (!Enabled)
         {
             return Everyone;
-        }
-
-        if (directory.Find(callId) is not { } call)
-        {
-            return 0;
         }
 
         var bits = 0L;
