@@ -23,6 +23,18 @@ internal sealed class RelayMetricsScraper(Uri relay) : IDisposable
         return Parse(text);
     }
 
+    /// <summary>
+    /// The mean of a histogram's observations between two scrapes (from its <c>_sum</c> and <c>_count</c>), in the
+    /// histogram's unit; null when nothing was observed in between.
+    /// </summary>
+    public static double? IntervalMean(IReadOnlyDictionary<string, double> before, IReadOnlyDictionary<string, double> after, string histogram)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var count = after.GetValueOrDefault(histogram + "_count") - before.GetValueOrDefault(histogram + "_count");
+        return count > 0 ? (after.GetValueOrDefault(histogram + "_sum") - before.GetValueOrDefault(histogram + "_sum")) / count : null;
+    }
+
     public static Dictionary<string, double> Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -294,17 +294,7 @@ internal sealed class Sampler : IAsyncDisposable
             return Math.Max(0, (value - previous) / ((now - _lastCountersTimestamp) / (double)Stopwatch.Frequency));
         }
 
-        // From a histogram's _sum and _count: the mean of the observations made since the last sample, in ms.
-        double? IntervalMeanMs(string name)
-        {
-            if (metrics is null || _lastCounters is null || !metrics.TryGetValue(name + "_count", out var count) || !metrics.TryGetValue(name + "_sum", out var sum))
-            {
-                return null;
-            }
-
-            var observations = count - _lastCounters.GetValueOrDefault(name + "_count");
-            return observations > 0 ? (sum - _lastCounters.GetValueOrDefault(name + "_sum")) / observations * 1000 : null;
-        }
+        double? IntervalMeanMs(string histogram) => metrics is null || _lastCounters is null ? null : RelayMetricsScraper.IntervalMean(_lastCounters, metrics, histogram) * 1000;
 
         var relays = _relays.Select((r, i) => new RelaySample(
             r.Name,

@@ -358,11 +358,7 @@ internal static class CallsRunner
         }
 
         double Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
-        double? Mean(string histogram, double scale)
-        {
-            var count = Delta(histogram + "_count");
-            return count > 0 ? Math.Round(Delta(histogram + "_sum") / count * scale, 3) : null;
-        }
+        double? Mean(string histogram, double scale) => RelayMetricsScraper.IntervalMean(before, after, histogram) is { } mean ? Math.Round(mean * scale, 3) : null;
 
         return new RelayInternals(
             Mean("pgvideochat_forward_latency_seconds", 1000),
