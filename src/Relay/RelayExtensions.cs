@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Npgsql;
@@ -39,6 +40,8 @@ internal static class RelayExtensions
         // Continuations of socket reads run on the I/O thread instead of hopping to the thread pool: a frame is
         // received, queued and sent without a context switch (the relay never blocks a socket continuation).
         services.Configure<SocketTransportOptions>(static sockets => sockets.UnsafePreferInlineScheduling = true);
+        // Registered after Kestrel's own: the socket transport takes the last one, so a frame arrives in one or two reads.
+        services.AddSingleton<IMemoryPoolFactory<byte>, FrameBlockMemoryPoolFactory>();
         services.AddOptions<RelayOptions>()
             .Bind(builder.Configuration.GetSection(RelayOptions.SectionName))
             .ValidateDataAnnotations()

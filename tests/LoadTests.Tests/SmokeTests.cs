@@ -132,6 +132,39 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.True(json.RootElement.GetProperty("frames").GetProperty("video").GetProperty("delivered").GetInt64() > 0);
     }
 
+    [Fact]
+    public async Task Capacity_with_a_baseline_states_the_relay_as_a_ratio_of_the_same_postgres()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var options = new CapacityOptions
+        {
+            Start = 1,
+            Step = 1,
+            Max = 1,
+            Hold = TimeSpan.FromSeconds(5),
+            Settle = TimeSpan.FromSeconds(1),
+            Baseline = TimeSpan.FromSeconds(3),
+            Calls = new CallsRunOptions
+            {
+                Thresholds = new Thresholds(MaxP99Ms: 500, MinDeliveryPercent: 99),
+                Target = fixture.Target,
+                Output = new OutputOptions { ReportsDirectory = _reports, Writer = new TestOutputWriter(output), SessionId = "capacity" },
+            },
+        };
+
+        var result = await LoadRunner.RunCapacityAsync(options, timeout.Token);
+        var summary = result.Summary;
+
+        Assert.Equal(1, summary.Capacity);
+        Assert.Equal("capacity-baseline", summary.BaselineSessionId);
+        Assert.True(summary.BaselineCalls > 0, "the baseline's batched phase wrote no rows");
+        Assert.Equal(Math.Round(summary.Capacity / summary.BaselineCalls!.Value, 3), summary.RatioToBaseline);
+        using var baseline = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_reports, "capacity-baseline", "summary.json"), timeout.Token));
+        var batched = baseline.RootElement.GetProperty("phases").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "batched");
+        Assert.Equal(summary.BaselineCalls, batched.GetProperty("equivalentCalls").GetDouble());
+        Assert.Contains("ratio to the substrate baseline", await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "capacity.md"), timeout.Token), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         try

@@ -160,8 +160,9 @@ public static class Cli
         var max = Value("--max", 100, "The most calls tried.");
         var hold = DurationOption("--hold", TimeSpan.FromSeconds(60), "How long each level must hold the thresholds.");
         var settle = DurationOption("--settle", TimeSpan.FromSeconds(5), "Not counted after a level's calls are up.");
+        var baseline = DurationOption("--baseline", TimeSpan.Zero, "Afterwards, the substrate baseline on the same Postgres for this long (e.g. 30s), and capacity as a ratio of it.");
         var command = new Command("capacity", "More calls level by level while the thresholds hold; reports the largest level that held for --hold.");
-        foreach (var option in new Option[] { start, step, max, hold, settle })
+        foreach (var option in new Option[] { start, step, max, hold, settle, baseline })
         {
             command.Options.Add(option);
         }
@@ -176,6 +177,7 @@ public static class Cli
                 Max = p.GetValue(max),
                 Hold = p.GetValue(hold),
                 Settle = p.GetValue(settle),
+                Baseline = p.GetValue(baseline),
                 Calls = Scenario(p),
             };
             return (await LoadRunner.RunCapacityAsync(options, ct)).ExitCode;

@@ -169,6 +169,12 @@ public sealed record CapacityOptions
     /// <summary>Settling time after the calls of a new level are up, not counted.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After the last level, the substrate baseline on the same Postgres for this long (zero: none), so the capacity
+    /// is stated as a ratio of what Postgres sustains in the same run.
+    /// </summary>
+    public TimeSpan Baseline { get; init; }
+
     public CallsRunOptions Calls { get; init; } = new();
 }
 

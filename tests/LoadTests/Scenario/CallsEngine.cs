@@ -33,6 +33,7 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
     private readonly LatencyStats _lateness = new();
     private readonly LatencyStats _totalLateness = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly SendPacer _pacer = new();
     private readonly string _runTag = Guid.NewGuid().ToString("N")[..6];
     private readonly MeasurementWindow?[] _windowsById = new MeasurementWindow?[256];
     private MeasurementWindow[] _windows = [];
@@ -322,11 +323,10 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 var due = Math.Min(NextVideo(), NextAudio());
-                var wait = due - Stopwatch.GetTimestamp();
-                if (wait > 0)
+                await _pacer.WaitUntil(due);
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    // Timers tick in whole milliseconds: round up, so that a sub-millisecond wait never spins.
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait * 1000.0 / frequency)), cancellationToken);
+                    break;
                 }
 
                 var now = Stopwatch.GetTimestamp();
@@ -607,6 +607,7 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
 
         _disposed = true;
         await TeardownAsync();
+        _pacer.Dispose();
         _http.Dispose();
         _setupSlots.Dispose();
         _stop.Dispose();

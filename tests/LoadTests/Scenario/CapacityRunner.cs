@@ -2,6 +2,7 @@ using System.Globalization;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Substrate;
 using PgVideoChat.LoadTests.Target;
 
 namespace PgVideoChat.LoadTests.Scenario;
@@ -37,6 +38,15 @@ public sealed record CapacitySummary
     public string StoppedBecause { get; init; } = string.Empty;
 
     public IReadOnlyList<CapacityLevel> Levels { get; init; } = [];
+
+    /// <summary>With <c>--baseline</c>: the session of the substrate baseline measured after the levels.</summary>
+    public string? BaselineSessionId { get; init; }
+
+    /// <summary>With <c>--baseline</c>: the batched phase's rows per second in calls of the profile.</summary>
+    public double? BaselineCalls { get; init; }
+
+    /// <summary>With <c>--baseline</c>: <see cref="Capacity"/> ÷ <see cref="BaselineCalls"/>.</summary>
+    public double? RatioToBaseline { get; init; }
 
     public SlotFigures? FinalDrain { get; init; }
 
@@ -128,6 +138,18 @@ internal static class CapacityRunner
         await engine.TeardownAsync();
 
         var capacity = levels.Where(l => l.Passed).Select(l => l.Calls).DefaultIfEmpty(0).Max();
+        BaselineSummary? baseline = null;
+        if (options.Baseline > TimeSpan.Zero)
+        {
+            // Same Postgres, same settings, same machine state, minutes after the last level.
+            baseline = (await BaselineRunner.RunAsync(
+                new BaselineOptions { Duration = options.Baseline, Media = scenario.Media, Output = scenario.Output with { SessionId = sessionId + "-baseline" } },
+                target,
+                progress,
+                cancellationToken)).Summary;
+        }
+
+        var batched = baseline?.Phases.FirstOrDefault(p => p.Name == BaselineRunner.BatchedPhase);
         var result = new CapacitySummary
         {
             SessionId = sessionId,
@@ -141,6 +163,9 @@ internal static class CapacityRunner
             MinDeliveryPercent = scenario.Thresholds.MinDeliveryPercent,
             StoppedBecause = stoppedBecause,
             Levels = levels,
+            BaselineSessionId = baseline?.SessionId,
+            BaselineCalls = batched?.EquivalentCalls,
+            RatioToBaseline = batched is { EquivalentCalls: > 0 } b ? Math.Round(capacity / b.EquivalentCalls, 3) : null,
             FinalDrain = new SlotFigures(null, drain.FinalLag, null, drain.LagAtStop, drain.DrainSeconds, drain.Drained, drain.Source, drain.LastFrameSeconds, null, null),
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
         };
@@ -150,6 +175,12 @@ internal static class CapacityRunner
             string.Create(CultureInfo.InvariantCulture,
                 $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s, {CallsRunner.RelayCpuText(l.Summary)}{(l.Summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, {CallsRunner.PostgresCpuText(l.Summary)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Summary.RelayCount > 1 ? " (sum)" : string.Empty)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
         rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)} with {(target.RelayCount == 1 ? "1 relay" : $"{target.RelayCount} relays behind the front door")}; stopped: {stoppedBecause}")));
+        if (batched is not null)
+        {
+            rows.Insert(1, new("ratio to the substrate baseline", string.Create(CultureInfo.InvariantCulture,
+                $"{result.RatioToBaseline * 100:0.#} %: {capacity} calls against {batched.EquivalentCalls:0.#} calls' worth of rows ({batched.RowsWrittenPerSecond:0} rows/s written, {batched.RowsDecodedPerSecond:0} decoded: {batched.Writer}) on the same Postgres afterwards (reports/{baseline!.SessionId})")));
+        }
+
         rows.Add(new("drain after the last level", drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{drain.DrainSeconds:0.###} s from {ProgressView.Bytes(drain.LagAtStop)}") : "did not drain"));
         var model = new ReportModel
         {

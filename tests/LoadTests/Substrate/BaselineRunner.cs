@@ -86,6 +86,9 @@ internal static class BaselineRunner
     private const string CopyAudio = "COPY audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) FROM STDIN (FORMAT BINARY)";
     private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+    /// <summary>The phase the relay's capacity is compared with: NpgsqlBatch INSERTs, the relay's own way of writing.</summary>
+    public const string BatchedPhase = "batched";
+
     // Call ids far from any real call mark the phase a row belongs to (there is no FK on the frame tables).
     private const long PhaseCallIdBase = 9_000_000_000;
 
@@ -94,13 +97,21 @@ internal static class BaselineRunner
 
     public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, CancellationToken cancellationToken)
     {
+        await using var progress = ProgressView.Create(options.Output with { Plain = true });
+        await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
+        return await RunAsync(options, target, progress, cancellationToken);
+    }
+
+    /// <summary>The baseline on a target already open: <c>capacity --baseline</c> measures the same Postgres after its levels.</summary>
+    public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, LoadTarget target, ProgressView progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(progress);
         var sessionId = options.Output.SessionId ?? ReportWriter.NewSessionId();
         var directory = Path.Combine(ReportWriter.ReportsRoot(options.Output.ReportsDirectory), sessionId);
         var startedAt = DateTimeOffset.Now;
-        await using var progress = ProgressView.Create(options.Output with { Plain = true });
         progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs, NpgsqlBatch of {options.BatchSize} and binary COPY of {options.BatchSize}, {options.Writers} writer(s)");
         var media = CallsRunner.CreateMedia(options.Media, progress.Log);
-        await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
         var connectionString = target.ConnectionString
             ?? throw new ArgumentException("baseline needs the database: pass --connection-string with --relay-url.");
         await EnsureSchemaAsync(connectionString, cancellationToken);
@@ -121,7 +132,7 @@ internal static class BaselineRunner
         var scenarios = new List<ScenarioReport>();
         var sampleOrigin = Stopwatch.GetTimestamp();
         await using var probe = new PostgresProbe(connectionString, slotPrefix: reader.SlotName);
-        foreach (var (name, batchSize, copy) in new[] { ("single_row", 1, false), ("batched", options.BatchSize, false), ("copy", options.BatchSize, true) })
+        foreach (var (name, batchSize, copy) in new[] { ("single_row", 1, false), (BatchedPhase, options.BatchSize, false), ("copy", options.BatchSize, true) })
         {
             var phaseIndex = phases.Count + 1;
             var counters = new PhaseCounters(PhaseCallIdBase + phaseIndex);
