@@ -86,9 +86,6 @@ internal static class BaselineRunner
     private const string CopyAudio = "COPY audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) FROM STDIN (FORMAT BINARY)";
     private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-    /// <summary>The phase the relay's capacity is compared with: NpgsqlBatch INSERTs, the relay's own way of writing.</summary>
-    public const string BatchedPhase = "batched";
-
     // Call ids far from any real call mark the phase a row belongs to (there is no FK on the frame tables).
     private const long PhaseCallIdBase = 9_000_000_000;
 
@@ -132,7 +129,7 @@ internal static class BaselineRunner
         var scenarios = new List<ScenarioReport>();
         var sampleOrigin = Stopwatch.GetTimestamp();
         await using var probe = new PostgresProbe(connectionString, slotPrefix: reader.SlotName);
-        foreach (var (name, batchSize, copy) in new[] { ("single_row", 1, false), (BatchedPhase, options.BatchSize, false), ("copy", options.BatchSize, true) })
+        foreach (var (name, batchSize, copy) in new[] { ("single_row", 1, false), ("batched", options.BatchSize, false), ("copy", options.BatchSize, true) })
         {
             var phaseIndex = phases.Count + 1;
             var counters = new PhaseCounters(PhaseCallIdBase + phaseIndex);
