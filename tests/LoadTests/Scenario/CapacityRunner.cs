@@ -45,10 +45,10 @@ public sealed record CapacitySummary
     /// <summary>With <c>--baseline</c>: the fastest baseline phase (the substrate's limit).</summary>
     public string? BaselinePhase { get; init; }
 
-    /// <summary>With <c>--baseline</c>: that phase's rows per second (min of written and decoded) in calls of the profile.</summary>
+    /// <summary>With <c>--baseline</c>: that phase's rows per second (min of written and decoded) in 1:1 calls of the profile.</summary>
     public double? BaselineCalls { get; init; }
 
-    /// <summary>With <c>--baseline</c>: <see cref="Capacity"/> ÷ <see cref="BaselineCalls"/>.</summary>
+    /// <summary>With <c>--baseline</c>: the rows per second of <see cref="Capacity"/> ÷ those of <see cref="BaselineCalls"/> (for 1:1 calls, calls ÷ calls).</summary>
     public double? RatioToBaseline { get; init; }
 
     public SlotFigures? FinalDrain { get; init; }
@@ -170,7 +170,8 @@ internal static class CapacityRunner
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
-            RatioToBaseline = fastest is { EquivalentCalls: > 0 } f ? Math.Round(capacity / f.EquivalentCalls, 3) : null,
+            // In rows per second: the baseline counts 1:1 calls; a call of g participants writes g/2 times their rows.
+            RatioToBaseline = fastest is { EquivalentCalls: > 0 } f ? Math.Round(capacity * scenario.GroupSize / (2.0 * f.EquivalentCalls), 3) : null,
             FinalDrain = new SlotFigures(null, drain.FinalLag, null, drain.LagAtStop, drain.DrainSeconds, drain.Drained, drain.Source, drain.LastFrameSeconds, null, null),
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
         };
@@ -183,7 +184,7 @@ internal static class CapacityRunner
         if (fastest is not null)
         {
             rows.Insert(1, new("ratio to the substrate baseline", string.Create(CultureInfo.InvariantCulture,
-                $"{result.RatioToBaseline * 100:0.#} %: {capacity} calls against {fastest.EquivalentCalls:0.#} calls' worth of rows, the fastest baseline phase ({fastest.Name}: {fastest.Writer}, {fastest.RowsWrittenPerSecond:0} rows/s written, {fastest.RowsDecodedPerSecond:0} decoded) on the same Postgres right after the levels (reports/{baseline!.SessionId})")));
+                $"{result.RatioToBaseline * 100:0.#} % of the rows per second: {capacity} calls of {scenario.GroupSize} against {fastest.EquivalentCalls:0.#} 1:1 calls' worth, the fastest baseline phase ({fastest.Name}: {fastest.Writer}, {fastest.RowsWrittenPerSecond:0} rows/s written, {fastest.RowsDecodedPerSecond:0} decoded) on the same Postgres right after the levels (reports/{baseline!.SessionId})")));
         }
 
         rows.Add(new("drain after the last level", drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{drain.DrainSeconds:0.###} s from {ProgressView.Bytes(drain.LagAtStop)}") : "did not drain"));
