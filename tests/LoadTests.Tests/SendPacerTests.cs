@@ -24,8 +24,9 @@ public sealed class SendPacerTests
             }
         }
 
-        // Registered out of order; the pacer sleeps until the earliest and is woken for earlier arrivals.
-        await Task.WhenAll(SendAsync(3, 90), SendAsync(1, 30), SendAsync(2, 60), SendAsync(0, 10));
+        // Registered out of order; the pacer sleeps until the earliest and is woken for earlier arrivals. The due times
+        // are far enough ahead that none has passed before it is registered, even on a busy CI box just after JIT.
+        await Task.WhenAll(SendAsync(3, 800), SendAsync(1, 400), SendAsync(2, 600), SendAsync(0, 200));
 
         Assert.Equal([0, 1, 2, 3], resumed.Select(r => r.Sender));
         Assert.All(resumed, r => Assert.True(r.At >= 0, $"sender {r.Sender} resumed {r.At} ticks before its due time"));
