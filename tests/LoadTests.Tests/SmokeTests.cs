@@ -159,7 +159,7 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
 
         Assert.Equal(1, summary.Capacity);
         Assert.Equal("capacity-baseline", summary.BaselineSessionId);
-        Assert.True(summary.BaselineCalls > 0, "the baseline's batched phase wrote no rows");
+        Assert.True(summary.BaselineCalls > 0, "the baseline wrote no rows");
         Assert.Equal(Math.Round(summary.Capacity / summary.BaselineCalls!.Value, 3), summary.RatioToBaseline); // 1:1 calls
         using var baseline = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_reports, "capacity-baseline", "summary.json"), timeout.Token));
         var fastest = baseline.RootElement.GetProperty("phases").EnumerateArray().MaxBy(p => p.GetProperty("equivalentCalls").GetDouble());

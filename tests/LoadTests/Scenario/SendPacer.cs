@@ -15,8 +15,8 @@ internal sealed class SendPacer : IDisposable
     // Longest single sleep: bounds how long a stop waits for the thread to notice.
     private const int MaxSleepMilliseconds = 100;
 
+    // Touched only under _gate: Schedule adds from any thread, Run takes on the pacer thread.
     private readonly PriorityQueue<Action, long> _due = new();
-    private readonly Queue<(long Due, Action Continuation)> _inbox = new();
     // Monitor, not Lock: the thread sleeps with Monitor.Wait until the earliest due time or an earlier arrival.
     private readonly object _gate = new();
     private readonly Thread _thread;
@@ -58,7 +58,7 @@ internal sealed class SendPacer : IDisposable
                 return;
             }
 
-            _inbox.Enqueue((due, continuation));
+            _due.Enqueue(continuation, due);
             if (due < _sleepingUntil)
             {
                 Monitor.Pulse(_gate);
@@ -73,11 +73,6 @@ internal sealed class SendPacer : IDisposable
         {
             lock (_gate)
             {
-                while (_inbox.TryDequeue(out var item))
-                {
-                    _due.Enqueue(item.Continuation, item.Due);
-                }
-
                 if (_stopping)
                 {
                     // Senders still waiting resume on the thread pool (they were cancelled before the engine stopped us).
