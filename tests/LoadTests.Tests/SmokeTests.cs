@@ -133,9 +133,9 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
     }
 
     [Fact]
-    public async Task Capacity_with_a_baseline_states_the_relay_as_a_ratio_of_the_same_postgres()
+    public async Task Capacity_repeated_with_a_baseline_states_the_relay_as_a_ratio_of_the_same_postgres()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var options = new CapacityOptions
         {
             Start = 1,
@@ -144,6 +144,7 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
             Hold = TimeSpan.FromSeconds(5),
             Settle = TimeSpan.FromSeconds(1),
             Baseline = TimeSpan.FromSeconds(3),
+            Repeat = 2,
             Calls = new CallsRunOptions
             {
                 // The level must hold: this test is about the ratio, and one stalled second of a 5-s hold on a shared
@@ -158,6 +159,10 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         var summary = result.Summary;
 
         Assert.Equal(1, summary.Capacity);
+        Assert.Equal([1, 2], summary.Repetitions.Select(r => r.Repetition));
+        Assert.All(summary.Repetitions, r => Assert.Equal(1, r.Capacity));
+        Assert.All(summary.Repetitions, r => Assert.True(r.FinalDrain.Drained, $"search {r.Repetition} did not drain"));
+        Assert.Equal([1, 2], summary.Levels.Select(l => l.Repetition)); // the second search starts again from --start
         Assert.Equal("capacity-baseline", summary.BaselineSessionId);
         Assert.True(summary.BaselineCalls > 0, "the baseline wrote no rows");
         Assert.Equal(Math.Round(summary.Capacity / summary.BaselineCalls!.Value, 3), summary.RatioToBaseline); // 1:1 calls
@@ -165,7 +170,11 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         var fastest = baseline.RootElement.GetProperty("phases").EnumerateArray().MaxBy(p => p.GetProperty("equivalentCalls").GetDouble());
         Assert.Equal(fastest.GetProperty("name").GetString(), summary.BaselinePhase);
         Assert.Equal(summary.BaselineCalls, fastest.GetProperty("equivalentCalls").GetDouble());
-        Assert.Contains("ratio to the substrate baseline", await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "capacity.md"), timeout.Token), StringComparison.Ordinal);
+        Assert.All(summary.Repetitions, r => Assert.Equal(summary.RatioToBaseline, r.RatioToBaseline));
+        var markdown = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "capacity.md"), timeout.Token);
+        Assert.Contains("ratio to the substrate baseline", markdown, StringComparison.Ordinal);
+        Assert.Contains("the median of 2 searches (1, 1)", markdown, StringComparison.Ordinal);
+        Assert.Contains("r2_calls_1", markdown, StringComparison.Ordinal);
     }
 
     public void Dispose()

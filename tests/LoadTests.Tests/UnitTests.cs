@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Scenario;
 using PgVideoChat.LoadTests.Stats;
 
 namespace PgVideoChat.LoadTests.Tests;
@@ -58,6 +59,14 @@ public sealed class UnitTests
     [InlineData("00:01:05", 65)]
     [InlineData("45", 45)]
     public void Durations_parse_as_typed(string text, double seconds) => Assert.Equal(TimeSpan.FromSeconds(seconds), Durations.Parse(text));
+
+    [Theory]
+    [InlineData(new[] { 50 }, 50)]
+    [InlineData(new[] { 55, 45, 50 }, 50)]
+    [InlineData(new[] { 50, 45 }, 45)]
+    [InlineData(new[] { 45, 55, 55, 50 }, 50)]
+    public void Repeated_capacity_searches_count_their_lower_median(int[] capacities, int median)
+        => Assert.Equal(median, CapacityRunner.LowerMedian(capacities));
 
     [Fact]
     public void Load_simulations_parse_and_print_like_nbomber()

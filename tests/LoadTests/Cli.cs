@@ -161,8 +161,9 @@ public static class Cli
         var hold = DurationOption("--hold", TimeSpan.FromSeconds(60), "How long each level must hold the thresholds.");
         var settle = DurationOption("--settle", TimeSpan.FromSeconds(5), "Not counted after a level's calls are up.");
         var baseline = DurationOption("--baseline", TimeSpan.Zero, "Afterwards, the substrate baseline on the same Postgres for this long (e.g. 30s), and capacity as a ratio of it.");
+        var repeat = Value("--repeat", 1, "Searches from --start up, all calls hung up in between; the median counts (one noisy second decides a single level on a shared machine).");
         var command = new Command("capacity", "More calls level by level while the thresholds hold; reports the largest level that held for --hold.");
-        foreach (var option in new Option[] { start, step, max, hold, settle, baseline })
+        foreach (var option in new Option[] { start, step, max, hold, settle, baseline, repeat })
         {
             command.Options.Add(option);
         }
@@ -178,6 +179,7 @@ public static class Cli
                 Hold = p.GetValue(hold),
                 Settle = p.GetValue(settle),
                 Baseline = p.GetValue(baseline),
+                Repeat = p.GetValue(repeat),
                 Calls = Scenario(p),
             };
             return (await LoadRunner.RunCapacityAsync(options, ct)).ExitCode;

@@ -175,6 +175,9 @@ public sealed record CapacityOptions
     /// </summary>
     public TimeSpan Baseline { get; init; }
 
+    /// <summary>How many searches from <see cref="Start"/> up; the median counts.</summary>
+    public int Repeat { get; init; } = 1;
+
     public CallsRunOptions Calls { get; init; } = new();
 }
 

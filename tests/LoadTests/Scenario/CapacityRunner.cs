@@ -1,14 +1,20 @@
+using System.Diagnostics;
 using System.Globalization;
+using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Substrate;
 using PgVideoChat.LoadTests.Target;
 
 namespace PgVideoChat.LoadTests.Scenario;
 
-/// <summary>One level of a capacity search.</summary>
-public sealed record CapacityLevel(int Calls, bool Passed, IReadOnlyList<string> Failures, CallsSummary Summary);
+/// <summary>One level of a capacity search (<paramref name="Repetition"/> counts from 1).</summary>
+public sealed record CapacityLevel(int Calls, bool Passed, IReadOnlyList<string> Failures, CallsSummary Summary, int Repetition = 1);
+
+/// <summary>One search from <c>--start</c> up, of the <c>--repeat</c> searches of a capacity run.</summary>
+public sealed record CapacityRepetition(int Repetition, int Capacity, string StoppedBecause, double? RatioToBaseline, SlotFigures FinalDrain);
 
 /// <summary>What <c>summary.json</c> holds for <c>capacity</c>.</summary>
 public sealed record CapacitySummary
@@ -21,8 +27,14 @@ public sealed record CapacitySummary
 
     public DateTimeOffset StartedAt { get; init; }
 
-    /// <summary>The largest number of calls that held the thresholds for the hold time (0 if none did).</summary>
+    /// <summary>
+    /// The largest number of calls that held the thresholds for the hold time (0 if none did); with <c>--repeat</c>,
+    /// the median of the searches (the lower one of the middle two for an even count).
+    /// </summary>
     public int Capacity { get; init; }
+
+    /// <summary>Each search's capacity, in order (one entry without <c>--repeat</c>).</summary>
+    public IReadOnlyList<CapacityRepetition> Repetitions { get; init; } = [];
 
     /// <summary>How many relays served the load (behind the front door when more than one).</summary>
     public int RelayCount { get; init; } = 1;
@@ -39,7 +51,7 @@ public sealed record CapacitySummary
 
     public IReadOnlyList<CapacityLevel> Levels { get; init; } = [];
 
-    /// <summary>With <c>--baseline</c>: the session of the substrate baseline measured after the levels.</summary>
+    /// <summary>With <c>--baseline</c>: the session of the substrate baseline measured after the last search.</summary>
     public string? BaselineSessionId { get; init; }
 
     /// <summary>With <c>--baseline</c>: the fastest baseline phase (the substrate's limit).</summary>
@@ -51,6 +63,7 @@ public sealed record CapacitySummary
     /// <summary>With <c>--baseline</c>: the rows per second of <see cref="Capacity"/> ÷ those of <see cref="BaselineCalls"/> (for 1:1 calls, calls ÷ calls).</summary>
     public double? RatioToBaseline { get; init; }
 
+    /// <summary>The drain after the last level; with <c>--repeat</c>, the slowest of the searches' drains.</summary>
     public SlotFigures? FinalDrain { get; init; }
 
     public int ExitCode { get; init; }
@@ -59,6 +72,8 @@ public sealed record CapacitySummary
 /// <summary>
 /// <c>capacity</c>: keeps the calls of the previous level running and adds <c>step</c> more per level; each level is
 /// measured for the hold time after a settling time; the search stops at the first level that breaks a threshold.
+/// With <c>--repeat</c> the search runs again from the start level (all calls hung up in between) and the median
+/// counts: on a shared machine one noisy second decides a single level.
 /// </summary>
 internal static class CapacityRunner
 {
@@ -68,79 +83,29 @@ internal static class CapacityRunner
         var sessionId = scenario.Output.SessionId ?? ReportWriter.NewSessionId();
         var directory = Path.Combine(ReportWriter.ReportsRoot(scenario.Output.ReportsDirectory), sessionId);
         var startedAt = DateTimeOffset.Now;
-        if (options.Start < 1 || options.Step < 1 || options.Max < options.Start)
+        if (options.Start < 1 || options.Step < 1 || options.Max < options.Start || options.Repeat < 1)
         {
-            throw new ArgumentException("capacity needs --start >= 1, --step >= 1 and --max >= --start.");
+            throw new ArgumentException("capacity needs --start >= 1, --step >= 1, --max >= --start and --repeat >= 1.");
         }
 
         CallsRunner.Validate(scenario, [new LoadSimulation(LoadSimulationKind.KeepConstant, options.Start, options.Hold)]);
         await using var progress = ProgressView.Create(scenario.Output);
-        progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}");
+        progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}{(options.Repeat > 1 ? $", {options.Repeat} searches" : string.Empty)}");
         var media = CallsRunner.CreateMedia(scenario.Media, progress.Log);
         await using var target = await LoadTarget.OpenAsync(scenario.Target, progress.Log, cancellationToken);
-        await using var engine = new CallsEngine(target.RelayUri, media, scenario, progress.Log);
-        var status = string.Empty;
-        await using var sampler = new Sampler(
-            target, engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
         progress.Start($"PgVideoChat load: capacity ({sessionId})");
-        sampler.Start();
 
-        var levels = new List<CapacityLevel>();
-        var windows = new List<(int Calls, Stats.MeasurementWindow Window)>();
-        var stoppedBecause = $"reached --max {options.Max}";
-        for (var calls = options.Start; calls <= options.Max; calls += options.Step)
+        var origin = Stopwatch.GetTimestamp();
+        var searches = new List<Search>();
+        for (var repetition = 1; repetition <= options.Repeat; repetition++)
         {
-            sampler.Phase = $"settle {calls}";
-            status = $"setting up {calls} calls";
-            await engine.EnsureCallsAsync(calls, cancellationToken);
-            if (engine.EstablishedCalls < calls)
-            {
-                progress.Log($"only {engine.EstablishedCalls} of {calls} calls came up");
-            }
-
-            await Task.Delay(options.Settle, cancellationToken);
-            var phase = $"hold {calls}";
-            sampler.Phase = phase;
-            status = $"holding {calls} calls for {Durations.Format(options.Hold)}";
-            var window = engine.OpenWindow($"calls_{calls}");
-            await Task.Delay(options.Hold, cancellationToken);
-            CallsEngine.CloseWindow(window);
-
-            // Late frames of the window still count; the next level's settling starts meanwhile.
-            sampler.Phase = "grace";
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-            engine.FreezeWindow(window);
-            windows.Add((calls, window));
-
-            var summary = CallsRunner.BuildSummary(scenario, window, calls, sampler.Samples, null, engine, [], engine.Errors, engine.Disconnects(), sampler.LastMetrics, phase);
-            var outcome = CallsRunner.Evaluate(summary, scenario.Thresholds);
-            if (engine.EstablishedCalls < calls)
-            {
-                outcome = outcome with { Passed = false, Failures = [.. outcome.Failures, $"only {engine.EstablishedCalls} of {calls} calls were up"] };
-            }
-
-            summary = summary with { Thresholds = outcome, Command = "capacity", Scenario = window.Name };
-            levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary));
-            progress.Log(string.Create(CultureInfo.InvariantCulture,
-                $"level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsRunner.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
-            if (!outcome.Passed)
-            {
-                stoppedBecause = $"{calls} calls broke the thresholds";
-                break;
-            }
+            var offset = Stopwatch.GetElapsedTime(origin).TotalSeconds;
+            var search = await SearchAsync(options, media, target, progress, repetition, cancellationToken);
+            searches.Add(search with { Samples = [.. search.Samples.Select(s => s with { T = Math.Round(s.T + offset, 3) })] });
+            progress.Log(options.Repeat > 1 ? $"search {repetition} of {options.Repeat}: {search.Capacity} calls held; stopped: {search.StoppedBecause}" : $"stopped: {search.StoppedBecause}");
         }
 
-        await engine.StopSendingAsync();
-        sampler.Phase = "drain";
-        status = "drain";
-        var lastWindow = windows[^1].Window;
-        var drain = await CallsRunner.MeasureDrainAsync(target, engine, lastWindow, scenario, cancellationToken);
-        var samples = sampler.Samples;
-        await sampler.DisposeAsync();
         await progress.StopAsync();
-        await engine.TeardownAsync();
-
-        var capacity = levels.Where(l => l.Passed).Select(l => l.Calls).DefaultIfEmpty(0).Max();
         BaselineSummary? baseline = null;
         if (options.Baseline > TimeSpan.Zero)
         {
@@ -154,12 +119,25 @@ internal static class CapacityRunner
 
         // "As fast as possible": the fastest way of writing the same rows is the substrate's limit, not the relay's way.
         var fastest = baseline?.Phases.MaxBy(p => p.EquivalentCalls);
+
+        // In rows per second: the baseline counts 1:1 calls; a call of g participants writes g/2 times their rows.
+        double? Ratio(int calls) => fastest is { EquivalentCalls: > 0 } f ? Math.Round(calls * scenario.GroupSize / (2.0 * f.EquivalentCalls), 3) : null;
+        var repetitions = searches.Select(s => new CapacityRepetition(s.Repetition, s.Capacity, s.StoppedBecause, Ratio(s.Capacity), s.Drain)).ToList();
+        var capacity = LowerMedian(searches.Select(s => s.Capacity));
+        var levels = searches.SelectMany(s => s.Levels).ToList();
+        var windows = searches.SelectMany(s => s.Windows).ToList();
+        var samples = searches.SelectMany(s => s.Samples).ToList();
+        var stoppedBecause = options.Repeat == 1
+            ? searches[0].StoppedBecause
+            : string.Join("; ", searches.Select(s => $"search {s.Repetition}: {s.StoppedBecause}"));
+        var slowestDrain = searches.Select(s => s.Drain).MaxBy(d => d.Drained ? d.DrainSeconds ?? 0 : double.MaxValue)!;
         var result = new CapacitySummary
         {
             SessionId = sessionId,
             Target = target.Description,
             StartedAt = startedAt,
             Capacity = capacity,
+            Repetitions = repetitions,
             RelayCount = target.RelayCount,
             GroupSize = scenario.GroupSize,
             HoldSeconds = options.Hold.TotalSeconds,
@@ -170,24 +148,28 @@ internal static class CapacityRunner
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
-            // In rows per second: the baseline counts 1:1 calls; a call of g participants writes g/2 times their rows.
-            RatioToBaseline = fastest is { EquivalentCalls: > 0 } f ? Math.Round(capacity * scenario.GroupSize / (2.0 * f.EquivalentCalls), 3) : null,
-            FinalDrain = new SlotFigures(null, drain.FinalLag, null, drain.LagAtStop, drain.DrainSeconds, drain.Drained, drain.Source, drain.LastFrameSeconds, null, null),
+            RatioToBaseline = Ratio(capacity),
+            FinalDrain = slowestDrain,
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
         };
 
         var rows = levels.Select(l => new KeyValuePair<string, string>(
-            l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",
+            (options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",
             string.Create(CultureInfo.InvariantCulture,
                 $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s, {CallsRunner.RelayCpuText(l.Summary)}{(l.Summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, {CallsRunner.PostgresCpuText(l.Summary)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Summary.RelayCount > 1 ? " (sum)" : string.Empty)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
-        rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)} with {(target.RelayCount == 1 ? "1 relay" : $"{target.RelayCount} relays behind the front door")}; stopped: {stoppedBecause}")));
+        var searchesText = options.Repeat == 1
+            ? string.Empty
+            : $", the median of {options.Repeat} searches ({string.Join(", ", searches.Select(s => s.Capacity))})";
+        rows.Insert(0, new("capacity", string.Create(CultureInfo.InvariantCulture, $"{capacity} calls of {scenario.GroupSize} ({capacity * scenario.GroupSize} participants) held {scenario.Thresholds} for {Durations.Format(options.Hold)} with {(target.RelayCount == 1 ? "1 relay" : $"{target.RelayCount} relays behind the front door")}{searchesText}; stopped: {stoppedBecause}")));
         if (fastest is not null)
         {
             rows.Insert(1, new("ratio to the substrate baseline", string.Create(CultureInfo.InvariantCulture,
-                $"{result.RatioToBaseline * 100:0.#} % of the rows per second: {capacity} calls of {scenario.GroupSize} against {fastest.EquivalentCalls:0.#} 1:1 calls' worth, the fastest baseline phase ({fastest.Name}: {fastest.Writer}, {fastest.RowsWrittenPerSecond:0} rows/s written, {fastest.RowsDecodedPerSecond:0} decoded) on the same Postgres right after the levels (reports/{baseline!.SessionId})")));
+                $"{result.RatioToBaseline * 100:0.#} % of the rows per second: {capacity} calls of {scenario.GroupSize} against {fastest.EquivalentCalls:0.#} 1:1 calls' worth, the fastest baseline phase ({fastest.Name}: {fastest.Writer}, {fastest.RowsWrittenPerSecond:0} rows/s written, {fastest.RowsDecodedPerSecond:0} decoded) on the same Postgres right after the levels (reports/{baseline!.SessionId}){(options.Repeat > 1 ? $"; by search: {string.Join(", ", repetitions.Select(r => $"{r.RatioToBaseline * 100:0.#} %"))}" : string.Empty)}")));
         }
 
-        rows.Add(new("drain after the last level", drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{drain.DrainSeconds:0.###} s from {ProgressView.Bytes(drain.LagAtStop)}") : "did not drain"));
+        rows.AddRange(searches.Select(s => new KeyValuePair<string, string>(
+            options.Repeat > 1 ? $"drain after search {s.Repetition}" : "drain after the last level",
+            s.Drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{s.Drain.DrainSeconds:0.###} s from {ProgressView.Bytes(s.Drain.LagBytesAtStop)}") : "did not drain")));
         var model = new ReportModel
         {
             Command = "capacity",
@@ -210,4 +192,94 @@ internal static class CapacityRunner
         progress.WriteLine($"reports: {directory}");
         return new RunResult<CapacitySummary>(result.ExitCode, directory, files, result);
     }
+
+    /// <summary>The lower of the middle two for an even count, so an even number of searches never rounds up.</summary>
+    internal static int LowerMedian(IEnumerable<int> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted[(sorted.Length - 1) / 2];
+    }
+
+    /// <summary>One search from the start level: its own calls and sampler, all hung up at the end.</summary>
+    private static async Task<Search> SearchAsync(CapacityOptions options, MediaLibrary media, LoadTarget target, ProgressView progress, int repetition, CancellationToken cancellationToken)
+    {
+        var scenario = options.Calls;
+        var prefix = options.Repeat > 1 ? $"r{repetition} " : string.Empty;
+        await using var engine = new CallsEngine(target.RelayUri, media, scenario, progress.Log);
+        var status = string.Empty;
+        await using var sampler = new Sampler(
+            target, engine.TakeInterval, () => (engine.EstablishedCalls, engine.Participants), s => progress.Update(s, status));
+        sampler.Start();
+
+        var levels = new List<CapacityLevel>();
+        var windows = new List<(int Calls, MeasurementWindow Window)>();
+        var stoppedBecause = $"reached --max {options.Max}";
+        for (var calls = options.Start; calls <= options.Max; calls += options.Step)
+        {
+            sampler.Phase = $"{prefix}settle {calls}";
+            status = $"{prefix}setting up {calls} calls";
+            await engine.EnsureCallsAsync(calls, cancellationToken);
+            if (engine.EstablishedCalls < calls)
+            {
+                progress.Log($"only {engine.EstablishedCalls} of {calls} calls came up");
+            }
+
+            await Task.Delay(options.Settle, cancellationToken);
+            var phase = $"{prefix}hold {calls}";
+            sampler.Phase = phase;
+            status = $"{prefix}holding {calls} calls for {Durations.Format(options.Hold)}";
+            var window = engine.OpenWindow(options.Repeat > 1 ? $"r{repetition}_calls_{calls}" : $"calls_{calls}");
+            await Task.Delay(options.Hold, cancellationToken);
+            CallsEngine.CloseWindow(window);
+
+            // Late frames of the window still count; the next level's settling starts meanwhile.
+            sampler.Phase = $"{prefix}grace";
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            engine.FreezeWindow(window);
+            windows.Add((calls, window));
+
+            var summary = CallsRunner.BuildSummary(scenario, window, calls, sampler.Samples, null, engine, [], engine.Errors, engine.Disconnects(), sampler.LastMetrics, phase);
+            var outcome = CallsRunner.Evaluate(summary, scenario.Thresholds);
+            if (engine.EstablishedCalls < calls)
+            {
+                outcome = outcome with { Passed = false, Failures = [.. outcome.Failures, $"only {engine.EstablishedCalls} of {calls} calls were up"] };
+            }
+
+            summary = summary with { Thresholds = outcome, Command = "capacity", Scenario = window.Name };
+            levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary, repetition));
+            progress.Log(string.Create(CultureInfo.InvariantCulture,
+                $"{prefix}level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsRunner.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
+            if (!outcome.Passed)
+            {
+                stoppedBecause = $"{calls} calls broke the thresholds";
+                break;
+            }
+        }
+
+        await engine.StopSendingAsync();
+        sampler.Phase = $"{prefix}drain";
+        status = $"{prefix}drain";
+        var drain = await CallsRunner.MeasureDrainAsync(target, engine, windows[^1].Window, scenario, cancellationToken);
+        var samples = sampler.Samples;
+        await sampler.DisposeAsync();
+        await engine.TeardownAsync();
+        var capacity = levels.Where(l => l.Passed).Select(l => l.Calls).DefaultIfEmpty(0).Max();
+        return new Search(
+            repetition,
+            capacity,
+            stoppedBecause,
+            levels,
+            windows,
+            samples,
+            new SlotFigures(null, drain.FinalLag, null, drain.LagAtStop, drain.DrainSeconds, drain.Drained, drain.Source, drain.LastFrameSeconds, null, null));
+    }
+
+    private sealed record Search(
+        int Repetition,
+        int Capacity,
+        string StoppedBecause,
+        IReadOnlyList<CapacityLevel> Levels,
+        IReadOnlyList<(int Calls, MeasurementWindow Window)> Windows,
+        IReadOnlyList<Sample> Samples,
+        SlotFigures Drain);
 }
