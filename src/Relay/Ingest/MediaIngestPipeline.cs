@@ -78,6 +78,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
         // Each lane keeps its own connection: the same backend with warm caches and its prepared INSERTs, instead of
         // whichever pooled connection is idle (a different backend per batch, each planning the INSERTs again).
         NpgsqlConnection? connection = null;
+        using var linger = new LingerTimer();
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken))
@@ -88,7 +89,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
                     // Several frames waited for the writer: frames arrive faster than commits. Postgres's cost is per
                     // commit as much as per row (docs/benchmarks.md: 8-row batches sustain 3,100 rows/s, 64-row
                     // batches 5,400), so wait a moment for a bigger batch. Light load (a call or two) never waits.
-                    bytes = await LingerAsync(reader, batch, bytes, stoppingToken);
+                    bytes = await LingerAsync(reader, batch, bytes, linger);
                 }
 
                 _state.IngestQueueChanged(-batch.Count);
@@ -125,19 +126,32 @@ internal sealed class MediaIngestPipeline : BackgroundService
         return bytes;
     }
 
-    private async Task<int> LingerAsync(ChannelReader<PendingFrame> reader, List<PendingFrame> batch, int bytes, CancellationToken stoppingToken)
+    /// <summary>Waits up to <c>Linger</c> for more frames; running out is the usual case under load, and throws nothing.</summary>
+    private async Task<int> LingerAsync(ChannelReader<PendingFrame> reader, List<PendingFrame> batch, int bytes, LingerTimer linger)
     {
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        linger.CancelAfter(_options.Linger);
-        try
+        var token = linger.Arm(_options.Linger);
+        while (batch.Count < _options.LingerBatchFrames && bytes < _options.MaxBatchBytes)
         {
-            while (batch.Count < _options.LingerBatchFrames && bytes < _options.MaxBatchBytes && await reader.WaitToReadAsync(linger.Token))
+            var wait = reader.WaitToReadAsync(token);
+            bool more;
+            if (wait.IsCompletedSuccessfully)
             {
-                bytes = Drain(reader, batch, bytes);
+                more = wait.Result;
             }
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
+            else
+            {
+                var waiting = wait.AsTask();
+                await ((Task)waiting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                more = waiting.IsCompletedSuccessfully && waiting.Result;
+            }
+
+            if (!more)
+            {
+                // Ran out, or the channel completed: write what there is. The stopping token ends the lane's loop.
+                break;
+            }
+
+            bytes = Drain(reader, batch, bytes);
         }
 
         return bytes;
@@ -200,4 +214,24 @@ internal sealed class MediaIngestPipeline : BackgroundService
     }
 
     private static long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
+    /// <summary>One linger timer per lane, re-armed per linger rather than a linked token source and timer each time.</summary>
+    private sealed class LingerTimer : IDisposable
+    {
+        private CancellationTokenSource _source = new();
+
+        public CancellationToken Arm(TimeSpan delay)
+        {
+            if (!_source.TryReset())
+            {
+                _source.Dispose();
+                _source = new CancellationTokenSource();
+            }
+
+            _source.CancelAfter(delay);
+            return _source.Token;
+        }
+
+        public void Dispose() => _source.Dispose();
+    }
 }
