@@ -69,6 +69,28 @@ public sealed class UnitTests
         => Assert.Equal(median, CapacityRunner.LowerMedian(capacities));
 
     [Fact]
+    public void A_process_children_are_found_by_the_kernel_list_and_by_the_scan_alike()
+    {
+        using var child = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            var self = Environment.ProcessId;
+            Assert.Contains(child.Id, ProcStats.ScannedChildren(self));
+            Assert.Contains(child.Id, ProcStats.Children(self));
+            if (ProcStats.ListedChildren(self) is { } listed)
+            {
+                Assert.Contains(child.Id, listed);
+                Assert.DoesNotContain(self, listed);
+            }
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void Load_simulations_parse_and_print_like_nbomber()
     {
         var ramp = LoadSimulation.Parse("ramping_constant:10:20s");

@@ -113,7 +113,42 @@ internal static class ProcStats
     }
 
     /// <summary>The pids of the live children of <paramref name="pid"/> (one level).</summary>
-    private static IEnumerable<int> Children(int pid)
+    internal static IEnumerable<int> Children(int pid)
+    {
+        // The kernel's own list (CONFIG_PROC_CHILDREN, on in Debian's and most distributions' kernels): one small read
+        // per thread instead of reading every process's stat file on the machine once a second (4 % of the runner's
+        // CPU samples at 45 calls).
+        if (ListedChildren(pid) is { } listed)
+        {
+            return listed;
+        }
+
+        return ScannedChildren(pid);
+    }
+
+    internal static List<int>? ListedChildren(int pid)
+    {
+        try
+        {
+            var children = new List<int>();
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                var text = File.ReadAllText(Path.Combine(task, "children"));
+                foreach (var child in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    children.Add(int.Parse(child, NumberStyles.None, CultureInfo.InvariantCulture));
+                }
+            }
+
+            return children;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    internal static IEnumerable<int> ScannedChildren(int pid)
     {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
