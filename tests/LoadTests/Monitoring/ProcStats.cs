@@ -116,7 +116,7 @@ internal static class ProcStats
     internal static IEnumerable<int> Children(int pid)
     {
         // The kernel's own list (CONFIG_PROC_CHILDREN, on in Debian's and most distributions' kernels): one small read
-        // per thread instead of reading every process's stat file on the machine, three times a second (about 2 % of
+        // per thread instead of reading every process's stat file on the machine, twice a second (about 2 % of
         // the runner's CPU samples at 45 calls).
         if (ListedChildren(pid) is { } listed)
         {
@@ -199,9 +199,11 @@ internal sealed class CpuMeter(Func<double?> read)
     private double? _lastCpu;
     private long _lastTimestamp;
 
-    public double? Sample()
+    public double? Sample() => Sample(read());
+
+    /// <summary>The same, from a reading the caller already took (e.g. a process tree read once for CPU and RSS).</summary>
+    public double? Sample(double? cpu)
     {
-        var cpu = read();
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         double? percent = null;
         if (cpu is { } c && _lastCpu is { } last && now > _lastTimestamp)

@@ -246,8 +246,8 @@ internal sealed class Sampler : IAsyncDisposable
         var relayRss = _relays.Select(r => r.Pid() is { } pid ? ProcStats.RssBytes(pid) : null).ToArray();
         var frontDoorCpu = _frontDoorCpu.Sample();
         var frontDoorRss = _frontDoorPid() is { } fp ? ProcStats.RssBytes(fp) : null;
-        var postgresCpu = _postgresCpu.Sample();
         var postgresTree = postgresPid is { } pp ? ProcStats.Tree(pp) : null;
+        var postgresCpu = _postgresCpu.Sample(postgresTree?.CpuSeconds);
         var (walsenderCpu, walsenders) = _walsenderCpu.Sample();
         var runnerCpu = _runnerCpu.Sample() ?? 0;
         double? machineCpu = null;
