@@ -122,7 +122,7 @@ public abstract class RelayAppFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// For fault tests: a known signing key (to forge expired tokens), a fast slot watchdog, and a small
+/// For fault tests: a known signing key (to forge expired tokens), a fast slot watchdog, a 2-s send timeout, and a small
 /// <c>max_slot_wal_keep_size</c> so that a stopped relay's slot can be invalidated in seconds.
 /// </summary>
 public sealed class FaultFixture : RelayAppFixture
@@ -136,6 +136,7 @@ public sealed class FaultFixture : RelayAppFixture
         $"--Parameters:relay-signing-key={SigningKey}",
         "--Relay:AbandonedAfter=00:00:05",
         "--Relay:WatchdogInterval=00:00:01",
+        "--Relay:FanOut:SendTimeout=00:00:02",
         "--Postgres:Settings:max_slot_wal_keep_size=64MB",
     ];
 

@@ -13,11 +13,13 @@ namespace PgVideoChat.Relay.Connections;
 /// </summary>
 internal sealed class ClientConnection : IDisposable
 {
+    private const string SendTimedOut = "too slow: a send did not complete in time";
     private readonly WebSocket _socket;
     private readonly ClientSendQueue _queue;
     private readonly FanOutOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closing = new();
+    private CancellationTokenSource? _sendTimeout; // used by the send loop only
     private readonly Lock _dedupeGate = new();
     private readonly Dictionary<long, long> _callVersions = [];
     private readonly HashSet<long> _snapshotChatIds = [];
@@ -172,7 +174,6 @@ internal sealed class ClientConnection : IDisposable
     public async Task SendLoopAsync(RelayMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        var timeout = new CancellationTokenSource();
         try
         {
             while (!_closing.IsCancellationRequested)
@@ -188,32 +189,25 @@ internal sealed class ClientConnection : IDisposable
                     return;
                 }
 
-                // Only a timeout cancels a send: cancelling an in-flight send aborts the socket, so a close request
-                // waits for the current message (at most SendTimeout) and the close frame can still be sent.
-                // One timer per connection, re-armed per message, instead of one per frame.
-                if (!timeout.TryReset())
-                {
-                    timeout.Dispose();
-                    timeout = new CancellationTokenSource();
-                }
-
-                timeout.CancelAfter(_options.SendTimeout);
                 var (control, frame) = item.Value;
                 try
                 {
-                    if (control is not null)
+                    // Sent without a token: with one, ManagedWebSocket always takes its slower, allocating path, and
+                    // almost every send completes at once into the socket buffer. Only a send that has to wait gets a
+                    // timer, and only that timer ends a send (by aborting the socket): a close request waits for the
+                    // current message (at most SendTimeout), so the close frame can still be sent.
+                    await CompleteSendAsync(control is not null
+                        ? _socket.SendAsync(control.AsMemory(), WebSocketMessageType.Text, true, CancellationToken.None)
+                        : _socket.SendAsync(frame!.Memory, WebSocketMessageType.Binary, true, CancellationToken.None));
+
+                    if (frame is not null)
                     {
-                        await _socket.SendAsync(control, WebSocketMessageType.Text, true, timeout.Token);
-                    }
-                    else
-                    {
-                        await _socket.SendAsync(frame!.Memory, WebSocketMessageType.Binary, true, timeout.Token);
                         metrics.FrameForwarded(frame.Kind);
                     }
                 }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+                catch (Exception ex) when (_sendTimeout?.IsCancellationRequested == true && ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
                 {
-                    RequestClose(CloseCodes.TooSlow, "too slow: a send did not complete in time");
+                    RequestClose(CloseCodes.TooSlow, SendTimedOut);
                     return;
                 }
                 finally
@@ -231,8 +225,48 @@ internal sealed class ClientConnection : IDisposable
         }
         finally
         {
-            timeout.Dispose();
             _queue.Complete();
+        }
+    }
+
+    private ValueTask CompleteSendAsync(ValueTask send)
+    {
+        if (send.IsCompletedSuccessfully)
+        {
+            send.GetAwaiter().GetResult();
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitSlowSendAsync(send);
+    }
+
+    private void AbortSend()
+    {
+        // The reason is set before the abort: the aborted receive loop would otherwise close first as "connection lost".
+        RequestClose(CloseCodes.TooSlow, SendTimedOut);
+        _socket.Abort();
+    }
+
+    /// <summary>Waits for a send that did not complete at once; the timeout aborts the socket, which ends the send.</summary>
+    private async ValueTask AwaitSlowSendAsync(ValueTask send)
+    {
+        if (_sendTimeout is null || !_sendTimeout.TryReset())
+        {
+            _sendTimeout?.Dispose();
+            _sendTimeout = new CancellationTokenSource();
+        }
+
+        _sendTimeout.CancelAfter(_options.SendTimeout);
+        using (_sendTimeout.Token.UnsafeRegister(static state => ((ClientConnection)state!).AbortSend(), this))
+        {
+            await send;
+        }
+
+        // Disarmed so that it cannot fire between messages. A send that "completed" because the timeout aborted the
+        // transport still counts as timed out.
+        if (!_sendTimeout.TryReset())
+        {
+            throw new OperationCanceledException(_sendTimeout.Token);
         }
     }
 
@@ -334,6 +368,7 @@ internal sealed class ClientConnection : IDisposable
     {
         _queue.Dispose();
         _closing.Dispose();
+        _sendTimeout?.Dispose();
     }
 
     public override string ToString() => $"connection {Id} (user {UserId})";

@@ -132,6 +132,47 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_is_cut_off_after_the_send_timeout_and_the_call_goes_on()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = cts.Token;
+        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
+        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var dave = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Dave", ct);
+        var callId = await Calls.EstablishAsync(alice, ct, bob, dave);
+        const string TooSlow = "code=\"4408\"";
+        var cutBefore = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_clients_disconnects_total", TooSlow, ct);
+        dave.PauseReading();
+
+        // 200 KB frames at 25 fps fill Dave's socket buffers within seconds; then one send waits, and after the
+        // fixture's 2-s send timeout the relay aborts Dave's socket.
+        var payload = TestMedia.Jpeg(200_000, 7);
+        var started = DateTime.UtcNow;
+        uint sequence = 0;
+        var cut = cutBefore;
+        while (cut == cutBefore && DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
+        {
+            await alice.SendFrameAsync(TestMedia.Video(callId, sequence++), payload, ct);
+            await Task.Delay(40, ct);
+            if (sequence % 25 == 0)
+            {
+                cut = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_clients_disconnects_total", TooSlow, ct);
+            }
+        }
+
+        Assert.True(cut == cutBefore + 1, $"Dave was not cut off as too slow within 30 s ({sequence} frames sent; 4408 disconnects {cutBefore} -> {cut})");
+        output.WriteLine($"send timeout: Dave cut off after {(DateTime.UtcNow - started).TotalSeconds:F1} s and {sequence} frames of 200 KB");
+
+        // Bob never stopped reading: he still gets Alice's next frames, and Alice still gets his.
+        var next = sequence + 1000;
+        await alice.SendFrameAsync(TestMedia.Video(callId, next), TestMedia.Jpeg(5_000, 8), ct);
+        await bob.SendFrameAsync(TestMedia.Video(callId, next + 1), TestMedia.Jpeg(5_000, 9), ct);
+        await bob.WaitForFramesAsync(1, f => f.Header.Sequence == next, ct);
+        await alice.WaitForFramesAsync(1, f => f.Header.Sequence == next + 1, ct);
+        Assert.Null(bob.CloseStatus);
+    }
+
+    [Fact]
     public async Task Forged_and_expired_tokens_are_refused_with_4401()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
