@@ -150,6 +150,7 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
             Repeat = 2,
             Calls = new CallsRunOptions
             {
+                WarmUp = TimeSpan.FromSeconds(3),
                 // The level must hold: this test is about the ratio, and one stalled second of a 5-s hold on a shared
                 // CI box would otherwise decide it (seen once: 565 ms).
                 Thresholds = new Thresholds(MaxP99Ms: 5_000, MinDeliveryPercent: 95),
@@ -178,6 +179,12 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.Contains("ratio to the substrate baseline", markdown, StringComparison.Ordinal);
         Assert.Contains("the median of 2 searches (1, 1)", markdown, StringComparison.Ordinal);
         Assert.Contains("r2_calls_1", markdown, StringComparison.Ordinal);
+
+        // The warm-up runs once, before the first search's first level.
+        var phases = (await File.ReadAllLinesAsync(Path.Combine(result.ReportDirectory, "timeline.csv"), timeout.Token))
+            .Skip(1).Select(line => line.Split(',')[1]).ToList();
+        Assert.Contains("warm-up", phases);
+        Assert.True(phases.LastIndexOf("warm-up") < phases.IndexOf("r1 hold 1"), $"phases: {string.Join(" | ", phases.Distinct())}");
     }
 
     public void Dispose()

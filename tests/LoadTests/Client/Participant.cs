@@ -31,7 +31,6 @@ internal sealed class Participant : IAsyncDisposable
     private readonly ConcurrentDictionary<long, CallMessage> _calls = new();
     private readonly List<(Func<CallMessage, bool> Predicate, TaskCompletionSource<CallMessage> Done)> _callWaiters = [];
     private readonly Lock _callGate = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly IMediaSink _sink;
     private readonly TaskCompletionSource _helloReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _receiving;
@@ -245,7 +244,8 @@ internal sealed class Participant : IAsyncDisposable
                         buffer = larger;
                     }
 
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), _stop.Token);
+                    // No token (a token costs a registration per call); disposal aborts the socket instead, which ends the read.
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         CloseStatus = _socket.CloseStatus;
@@ -284,7 +284,7 @@ internal sealed class Participant : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             LostUnexpectedly = !_closing;
             CloseDescription ??= ex.Message;
@@ -430,14 +430,13 @@ internal sealed class Participant : IAsyncDisposable
         {
         }
 
-        await _stop.CancelAsync();
+        _socket.Abort();
         if (_receiving is not null)
         {
             await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         _socket.Dispose();
-        _stop.Dispose();
     }
 
     public override string ToString() => $"user {UserId} ({Session.DisplayName})";

@@ -214,6 +214,17 @@ internal static class CapacityRunner
         var levels = new List<CapacityLevel>();
         var windows = new List<(int Calls, MeasurementWindow Window)>();
         var stoppedBecause = $"reached --max {options.Max}";
+        if (repetition == 1 && scenario.WarmUp > TimeSpan.Zero)
+        {
+            // A fresh app model's first seconds of load (new WAL segments, the first partitions, caches) are not its
+            // steady state: the first search starts after --warm-up at its first level, not counted.
+            sampler.Phase = "warm-up";
+            status = $"warming up with {options.Start} calls";
+            await engine.EnsureCallsAsync(options.Start, cancellationToken);
+            progress.Log($"warm-up: {engine.EstablishedCalls} calls up; media flows for {Durations.Format(scenario.WarmUp)} before the first level (not counted)");
+            await Task.Delay(scenario.WarmUp, cancellationToken);
+        }
+
         for (var calls = options.Start; calls <= options.Max; calls += options.Step)
         {
             sampler.Phase = $"{prefix}settle {calls}";
