@@ -53,6 +53,15 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.True(root.GetProperty("slot").TryGetProperty("maxLagBytes", out _));
         Assert.True(root.GetProperty("relayPeakRssBytes").GetInt64() > 0);
 
+        // The host section names the started Postgres's own data directory and the mount that holds it.
+        var host = root.GetProperty("host");
+        var dataDirectory = host.GetProperty("dataDirectory").GetString()!;
+        Assert.True(File.Exists(Path.Combine(dataDirectory, "PG_VERSION")), $"{dataDirectory} is not a Postgres data directory");
+        Assert.StartsWith(host.GetProperty("dataMountPoint").GetString()!.TrimEnd('/'), dataDirectory, StringComparison.Ordinal);
+        Assert.Equal(
+            host.GetProperty("dataMountOptions").GetString()!.Split(',').Contains("discard"),
+            host.GetProperty("onlineDiscard").GetBoolean());
+
         // Counts add up: every expected delivery was either delivered or lost, and each frame had one recipient.
         foreach (var kind in new[] { "video", "audio" })
         {

@@ -11,6 +11,23 @@ namespace PgVideoChat.LoadTests.Tests;
 public sealed class UnitTests
 {
     [Fact]
+    public void The_mount_of_a_path_is_the_longest_mount_point_that_contains_it()
+    {
+        // /proc is a mount of its own on every Linux, under the root file system.
+        var proc = HostFacts.MountOf("/proc/self/status");
+        Assert.Equal("/proc", proc?.MountPoint);
+        Assert.Contains("rw", proc!.Value.Options.Split(','));
+        Assert.Equal("/", HostFacts.MountOf("/")?.MountPoint);
+
+        // The runner's own facts: its process has a working directory and the kernel names itself.
+        var facts = HostFacts.Read(Environment.ProcessId);
+        Assert.Equal(Environment.CurrentDirectory, facts.DataDirectory);
+        Assert.NotNull(facts.DataMountPoint);
+        Assert.False(string.IsNullOrEmpty(facts.Kernel));
+        Assert.Equal(facts.DirtyBackgroundBytes is 0 or > 16L * 1024 * 1024, facts.Warnings.Any(w => w.StartsWith("vm.dirty_background", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Generated_video_frames_are_baseline_jpegs_of_webcam_size()
     {
         var media = MediaLibrary.Create(videoFrameCount: 3, targetVideoBytes: 25_000);

@@ -34,6 +34,7 @@ internal static class CallsRunner
         progress.Log($"session {sessionId}: scenario calls, {string.Join("; ", timeline)}, group size {options.GroupSize}, warm-up {Durations.Format(options.WarmUp)}");
         var media = CreateMedia(options.Media, progress.Log);
         await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
+        var host = HostFacts.Report(target.PostgresPid, progress.Log);
         await using var engine = new CallsEngine(target.RelayUri, media, options, progress.Log);
         var status = string.Empty;
         await using var sampler = new Sampler(
@@ -83,6 +84,7 @@ internal static class CallsRunner
             SessionId = sessionId,
             Target = target.Description,
             StartedAt = startedAt,
+            Host = host,
         };
         var outcome = Evaluate(summary, options.Thresholds);
         summary = summary with { Thresholds = outcome, ExitCode = outcome.Passed ? ExitPassed : ExitThresholdsFailed };
@@ -565,7 +567,13 @@ internal static class CallsRunner
         }
 
         var counters = new ReportSection(s.RelayCount == 1 ? "relay counters at the end (/metrics)" : string.Create(CultureInfo.InvariantCulture, $"relay counters at the end (/metrics of each relay, summed over {s.RelayCount})"), [.. rows]);
-        return [delivery, substrate, processes, counters];
+        List<ReportSection> sections = [delivery, substrate, processes, counters];
+        if (s.Host is { } host)
+        {
+            sections.Add(new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))]));
+        }
+
+        return sections;
     }
 
     internal static List<Chart> Charts(IReadOnlyList<Sample> samples)

@@ -66,6 +66,9 @@ public sealed record CapacitySummary
     /// <summary>The drain after the last level; with <c>--repeat</c>, the slowest of the searches' drains.</summary>
     public SlotFigures? FinalDrain { get; init; }
 
+    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
+    public HostFacts? Host { get; init; }
+
     public int ExitCode { get; init; }
 }
 
@@ -93,6 +96,7 @@ internal static class CapacityRunner
         progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}{(options.Repeat > 1 ? $", {options.Repeat} searches" : string.Empty)}");
         var media = CallsRunner.CreateMedia(scenario.Media, progress.Log);
         await using var target = await LoadTarget.OpenAsync(scenario.Target, progress.Log, cancellationToken);
+        var host = HostFacts.Report(target.PostgresPid, progress.Log);
         progress.Start($"PgVideoChat load: capacity ({sessionId})");
 
         var origin = Stopwatch.GetTimestamp();
@@ -148,6 +152,7 @@ internal static class CapacityRunner
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
+            Host = host,
             RatioToBaseline = Ratio(capacity),
             FinalDrain = slowestDrain,
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
@@ -179,7 +184,7 @@ internal static class CapacityRunner
             Target = target.Description,
             StartedAt = startedAt,
             Scenarios = [.. windows.Select(w => CallsRunner.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
-            Sections = [new ReportSection("capacity", rows)],
+            Sections = [new ReportSection("capacity", rows), new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))])],
             Charts = CallsRunner.Charts(samples),
             Thresholds = scenario.Thresholds,
             Passed = capacity > 0,

@@ -1,3 +1,4 @@
+using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Stats;
 
 namespace PgVideoChat.LoadTests.Scenario;
@@ -144,6 +145,9 @@ public sealed record CallsSummary
     public RunnerFigures? Runner { get; init; }
 
     public double? MachineMeanCpuPercent { get; init; }
+
+    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
+    public HostFacts? Host { get; init; }
 
     public SetupFigures? CallSetup { get; init; }
 

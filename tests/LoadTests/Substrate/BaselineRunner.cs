@@ -68,6 +68,9 @@ public sealed record BaselineSummary
 
     public IReadOnlyList<BaselinePhase> Phases { get; init; } = [];
 
+    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
+    public HostFacts? Host { get; init; }
+
     public int ExitCode { get; init; }
 }
 
@@ -109,6 +112,7 @@ internal static class BaselineRunner
         var startedAt = DateTimeOffset.Now;
         progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs, NpgsqlBatch of {options.BatchSize} and binary COPY of {options.BatchSize}, {options.Writers} writer(s)");
         var media = CallsRunner.CreateMedia(options.Media, progress.Log);
+        var host = HostFacts.Report(target.PostgresPid, progress.Log);
         var connectionString = target.ConnectionString
             ?? throw new ArgumentException("baseline needs the database: pass --connection-string with --relay-url.");
         await EnsureSchemaAsync(connectionString, cancellationToken);
@@ -207,6 +211,7 @@ internal static class BaselineRunner
             Target = target.Description,
             StartedAt = startedAt,
             RelayStopped = relayStopped,
+            Host = host,
             PgOutputProtocolVersion = options.PgOutputProtocolVersion,
             Writers = Math.Max(1, options.Writers),
             BatchSize = options.BatchSize,
@@ -244,7 +249,7 @@ internal static class BaselineRunner
             Target = target.Description,
             StartedAt = startedAt,
             Scenarios = scenarios,
-            Sections = [new ReportSection("substrate baseline", rows)],
+            Sections = [new ReportSection("substrate baseline", rows), new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))])],
             Charts =
             [
                 new Chart("rows per second", "rows/s", [S("written", "#1f77b4", s => s.WrittenPerSecond), S("decoded", "#2ca02c", s => s.DecodedPerSecond)]),
