@@ -1,4 +1,5 @@
 using System.Globalization;
+using PgVideoChat.LoadTests.Reports;
 
 namespace PgVideoChat.LoadTests.Monitoring;
 
@@ -76,6 +77,10 @@ public sealed record HostFacts(
             Number("/proc/sys/vm/nr_hugepages") is { } h ? (int)h : null,
             warnings);
     }
+
+    /// <summary>The reports' "host" section: the settings, then each warning.</summary>
+    public ReportSection Section()
+        => new("host", [new("settings", ToString()), .. Warnings.Select(w => new KeyValuePair<string, string>("warning", w))]);
 
     /// <summary>One line for the reports' section of the run.</summary>
     public override string ToString()

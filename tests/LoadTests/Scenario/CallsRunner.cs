@@ -570,7 +570,7 @@ internal static class CallsRunner
         List<ReportSection> sections = [delivery, substrate, processes, counters];
         if (s.Host is { } host)
         {
-            sections.Add(new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))]));
+            sections.Add(host.Section());
         }
 
         return sections;

@@ -184,7 +184,7 @@ internal static class CapacityRunner
             Target = target.Description,
             StartedAt = startedAt,
             Scenarios = [.. windows.Select(w => CallsRunner.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
-            Sections = [new ReportSection("capacity", rows), new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))])],
+            Sections = [new ReportSection("capacity", rows), host.Section()],
             Charts = CallsRunner.Charts(samples),
             Thresholds = scenario.Thresholds,
             Passed = capacity > 0,

@@ -249,7 +249,7 @@ internal static class BaselineRunner
             Target = target.Description,
             StartedAt = startedAt,
             Scenarios = scenarios,
-            Sections = [new ReportSection("substrate baseline", rows), new ReportSection("host", [new("settings", host.ToString()), .. host.Warnings.Select(w => new KeyValuePair<string, string>("warning", w))])],
+            Sections = [new ReportSection("substrate baseline", rows), host.Section()],
             Charts =
             [
                 new Chart("rows per second", "rows/s", [S("written", "#1f77b4", s => s.WrittenPerSecond), S("decoded", "#2ca02c", s => s.DecodedPerSecond)]),
