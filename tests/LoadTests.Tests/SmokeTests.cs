@@ -107,6 +107,16 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         var (meanCommit, meanForward, meanP99) = (measured.Average(r => Value(r, commit)), measured.Average(r => Value(r, forward)), measured.Average(r => Value(r, p99)));
         Assert.True(meanCommit > 0 && meanCommit <= meanForward && meanForward <= meanP99, $"commit {meanCommit} ms, forward {meanForward} ms, end-to-end p99 {meanP99} ms");
 
+        // pg_stat_wal is read each second (the AppHost's Postgres times its WAL I/O): a commit waits for its WAL's sync,
+        // so the sync is part of the commit round trip; pg_wal holds at least the current segment.
+        var (syncMean, segments) = (header.IndexOf("wal_sync_mean_ms"), header.IndexOf("wal_segments"));
+        var synced = loadRows.Where(r => r[syncMean].Length > 0).ToList();
+        Assert.True(synced.Count >= loadRows.Count / 2, $"only {synced.Count} of {loadRows.Count} load seconds have the WAL's sync time");
+        var meanSync = synced.Average(r => Value(r, syncMean));
+        Assert.True(meanSync > 0 && meanSync <= meanCommit, $"WAL sync {meanSync} ms, commit {meanCommit} ms");
+        Assert.All(loadRows, r => Assert.True(Value(r, segments) >= 1, $"wal_segments '{r[segments]}'"));
+        Assert.True(root.GetProperty("slot").GetProperty("meanWalSyncMs").GetDouble() > 0);
+
         // The text report is NBomber-shaped; the HTML carries its charts inline.
         var text = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, session + ".txt"), timeout.Token);
         Assert.Contains("scenario: calls", text, StringComparison.Ordinal);

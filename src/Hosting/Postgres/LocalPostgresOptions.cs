@@ -50,5 +50,10 @@ public sealed class LocalPostgresOptions
         // that the write pipeline's bound cut off (98.8 % delivered; 100 % without). Safe on ext4/xfs; on a server
         // that runs for days segments are recycled and the setting no longer matters.
         ["wal_init_zero"] = "off",
+
+        // A commit waits for its WAL's sync; with the time recorded, pg_stat_wal says whether slow commits waited on the
+        // disk (the load runner's wal_sync_mean_ms). Two clock reads per WAL write and sync: 29 ns each here
+        // (pg_test_timing); check pg_test_timing before copying this to a server whose clock source is slow.
+        ["track_wal_io_timing"] = "on",
     };
 }

@@ -4,9 +4,18 @@ namespace PgVideoChat.LoadTests.Monitoring;
 
 /// <summary>
 /// One reading of the server: WAL position and the lag of the relays' slots (<see cref="SlotLagBytes"/> is the largest;
-/// <see cref="Lags"/> has each slot that exists, by name).
+/// <see cref="Lags"/> has each slot that exists, by name), and the WAL's flushes so far from <c>pg_stat_wal</c>.
 /// </summary>
-internal readonly record struct PostgresReading(long WalPosition, long? SlotLagBytes, int Slots, IReadOnlyDictionary<string, long> Lags);
+internal readonly record struct PostgresReading(long WalPosition, long? SlotLagBytes, int Slots, IReadOnlyDictionary<string, long> Lags, WalFlushes? Flushes = null);
+
+/// <summary>
+/// <c>pg_stat_wal</c>'s counters: how many times the WAL was synced to disk and the time spent (null when
+/// <c>track_wal_io_timing</c> is off), and how many segment files <c>pg_wal</c> holds (null without the right to list
+/// it). A commit waits for its WAL's sync, so the mean sync time says whether a slow second waited on the disk; the
+/// segment count grows while Postgres creates new segments instead of recycling old ones (a fresh cluster before its
+/// first checkpoints).
+/// </summary>
+internal readonly record struct WalFlushes(long Syncs, double? SyncMilliseconds, int? SegmentFiles);
 
 /// <summary>
 /// Reads WAL position and slot lag (<c>pg_current_wal_lsn() - confirmed_flush_lsn</c>) over one kept connection: of the
@@ -17,6 +26,7 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private NpgsqlConnection? _connection;
+    private bool _canListWal = true;
 
     public async Task<PostgresReading?> ReadAsync(CancellationToken cancellationToken)
     {
@@ -56,7 +66,8 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
                 }
             }
 
-            return new PostgresReading(position, lags.Count == 0 ? null : lags.Values.Max(), lags.Count, lags);
+            await reader.DisposeAsync();
+            return new PostgresReading(position, lags.Count == 0 ? null : lags.Values.Max(), lags.Count, lags, await ReadFlushesAsync(_connection, cancellationToken));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
         {
@@ -71,6 +82,29 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private async Task<WalFlushes> ReadFlushesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // pg_ls_waldir() needs superuser or pg_monitor: a runner pointed at someone else's server may not have it, and
+        // then goes on without the count rather than without the rest.
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT wal_sync, CASE WHEN current_setting('track_wal_io_timing')::bool THEN wal_sync_time END,
+                   {(_canListWal ? "(SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$')::int" : "NULL::int")}
+            FROM pg_stat_wal
+            """, connection);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new WalFlushes(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetInt32(2));
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && _canListWal)
+        {
+            _canListWal = false;
+            return await ReadFlushesAsync(connection, cancellationToken);
         }
     }
 

@@ -53,6 +53,15 @@ public sealed record Sample
 
     public double? WalBytesPerSecond { get; init; }
 
+    /// <summary>From <c>pg_stat_wal</c>: WAL syncs this second (each commit waits for one, alone or in a group).</summary>
+    public double? WalSyncsPerSecond { get; init; }
+
+    /// <summary>This second's mean WAL sync time (null when <c>track_wal_io_timing</c> is off).</summary>
+    public double? WalSyncMeanMs { get; init; }
+
+    /// <summary>Segment files in <c>pg_wal</c>: it grows while Postgres creates segments instead of recycling them.</summary>
+    public int? WalSegmentFiles { get; init; }
+
     /// <summary>CPU of every relay process, summed (100 % = one core).</summary>
     public double? RelayCpuPercent { get; init; }
 
@@ -136,6 +145,7 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly CpuMeter _frontDoorCpu;
     private (long Busy, long Total)? _lastMachine;
     private (long Position, long Timestamp)? _lastWal;
+    private WalFlushes? _lastFlushes;
     private Dictionary<string, double>? _lastCounters;
     private long _lastCountersTimestamp;
     private Task? _loop;
@@ -272,15 +282,29 @@ internal sealed class Sampler : IAsyncDisposable
         var metrics = scrapes.All(s => s is null) ? null : RelayMetricsScraper.Merge(_lastScrapes.OfType<Dictionary<string, double>>());
         var postgres = await postgresTask;
         double? walRate = null;
+        double? walSyncs = null;
+        double? walSyncMean = null;
         var now = Stopwatch.GetTimestamp();
         if (postgres is { } reading)
         {
+            var lastWalTimestamp = _lastWal?.Timestamp;
             if (_lastWal is { } lastWal && now > lastWal.Timestamp)
             {
                 walRate = (reading.WalPosition - lastWal.Position) / ((now - lastWal.Timestamp) / (double)Stopwatch.Frequency);
             }
 
             _lastWal = (reading.WalPosition, now);
+            if (reading.Flushes is { } flushes)
+            {
+                if (_lastFlushes is { } previous && lastWalTimestamp is { } since && now > since)
+                {
+                    var syncs = flushes.Syncs - previous.Syncs;
+                    walSyncs = syncs / ((now - since) / (double)Stopwatch.Frequency);
+                    walSyncMean = syncs > 0 && flushes.SyncMilliseconds is { } ms && previous.SyncMilliseconds is { } before ? (ms - before) / syncs : null;
+                }
+
+                _lastFlushes = flushes;
+            }
         }
 
         double? Rate(string name)
@@ -325,6 +349,9 @@ internal sealed class Sampler : IAsyncDisposable
             RelayLagBytes = metrics?.GetValueOrDefault("pgvideochat_replication_lag_bytes"),
             RelayLagSeconds = metrics?.GetValueOrDefault("pgvideochat_replication_lag_seconds"),
             WalBytesPerSecond = walRate,
+            WalSyncsPerSecond = walSyncs,
+            WalSyncMeanMs = walSyncMean,
+            WalSegmentFiles = postgres?.Flushes?.SegmentFiles,
             RelayCpuPercent = Sum(relayCpus),
             RelayRssBytes = relayRss.Any(v => v.HasValue) ? relayRss.Sum(v => v ?? 0) : null,
             RelayCount = _relays.Count,

@@ -329,7 +329,9 @@ internal static class CallsRunner
                 drain?.Source ?? "n/a",
                 drain?.LastFrameSeconds is { } f ? Math.Round(f, 3) : null,
                 Mean(load.Select(s => s.WalBytesPerSecond)),
-                load.Select(s => s.WalBytesPerSecond).Where(v => v.HasValue).Select(v => v!.Value).DefaultIfEmpty().Max()),
+                load.Select(s => s.WalBytesPerSecond).Where(v => v.HasValue).Select(v => v!.Value).DefaultIfEmpty().Max(),
+                WalSyncMean(load),
+                load.Max(s => s.WalSyncMeanMs) is { } worst ? Math.Round(worst, 3) : null),
             RelayCount = relayCount,
             Relay = relay,
             RelayPeakRssBytes = relay.PeakRssBytes,
@@ -381,6 +383,14 @@ internal static class CallsRunner
             cpus.Count == 0 ? null : Math.Round(cpus.Max(), 1),
             rssValues.Count == 0 ? null : rssValues.Max(),
             rssValues.Count == 0 ? null : rssValues[^1]);
+    }
+
+    /// <summary>Mean WAL sync time over the load, weighted by each second's syncs (null when not timed).</summary>
+    private static double? WalSyncMean(IReadOnlyList<Sample> load)
+    {
+        var timed = load.Where(s => s.WalSyncMeanMs.HasValue && s.WalSyncsPerSecond is > 0).ToList();
+        var syncs = timed.Sum(s => s.WalSyncsPerSecond!.Value);
+        return syncs > 0 ? Math.Round(timed.Sum(s => s.WalSyncMeanMs!.Value * s.WalSyncsPerSecond!.Value) / syncs, 3) : null;
     }
 
     private static double? Mean(IEnumerable<double?> values)
@@ -495,6 +505,9 @@ internal static class CallsRunner
             Add("last frame after stop", slot.LastFrameAfterStopSeconds is { } lf ? string.Create(CultureInfo.InvariantCulture, $"{lf:0.###} s") : "n/a");
             Add("lag source", slot.Source);
             Add("WAL rate mean / peak", $"{B(slot.MeanWalBytesPerSecond)}/s / {B(slot.PeakWalBytesPerSecond)}/s");
+            Add("WAL sync mean / worst second", slot.MeanWalSyncMs is { } sync
+                ? string.Create(CultureInfo.InvariantCulture, $"{sync:0.##} ms / {slot.PeakWalSyncMs:0.##} ms")
+                : "not timed (track_wal_io_timing off)");
         }
 
         var substrate = new ReportSection("replication slot", [.. rows]);
@@ -644,7 +657,7 @@ internal static class CallsRunner
         "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
         "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
         "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes", "utc",
-        "relay_forward_mean_ms", "ingest_commit_mean_ms",
+        "relay_forward_mean_ms", "ingest_commit_mean_ms", "wal_syncs_per_s", "wal_sync_mean_ms", "wal_segments",
     ];
 
     internal static List<IReadOnlyList<string>> TimelineRows(IReadOnlyList<Sample> samples)
@@ -665,6 +678,7 @@ internal static class CallsRunner
             N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
             s.Utc.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), N(s.RelayForwardMeanMs), N(s.IngestCommitMeanMs),
+            N(s.WalSyncsPerSecond), N(s.WalSyncMeanMs), N(s.WalSegmentFiles),
             .. names.SelectMany(n => s.Relays.FirstOrDefault(r => r.Name == n) is { } r
                 ? new[] { N(r.CpuPercent), N(r.RssBytes), N(r.SlotLagBytes) }
                 : [string.Empty, string.Empty, string.Empty]),

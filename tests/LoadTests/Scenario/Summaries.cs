@@ -54,7 +54,9 @@ public sealed record SlotFigures(
     string Source,
     double? LastFrameAfterStopSeconds,
     double? MeanWalBytesPerSecond,
-    double? PeakWalBytesPerSecond);
+    double? PeakWalBytesPerSecond,
+    double? MeanWalSyncMs = null,
+    double? PeakWalSyncMs = null);
 
 public sealed record ProcessFigures(double? MeanCpuPercent, double? PeakCpuPercent, long? PeakRssBytes, long? FinalRssBytes);
 
