@@ -23,13 +23,19 @@ internal sealed class RelayOptions
     [Range(1, 3)]
     public int PgOutputProtocolVersion { get; set; } = 2;
 
-    /// <summary>How long frames are kept (whole partitions are dropped after it).</summary>
+    /// <summary>
+    /// How long frames are kept at least (whole partitions are dropped after it). With the partition width, a frame
+    /// lives 5-12.5 s by default, like the canonical relay's ~5 s: at 55 calls that is ~560 MB of frame pages, which die
+    /// in the AppHost Postgres's 1 GB of shared_buffers instead of being written out a second time on eviction (disk
+    /// writes 151 -> 102 MB/s, held p99 roughly halved; docs/benchmarks.md, 2026-11-30). Keep frames longer and size
+    /// shared_buffers with them.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
-    public TimeSpan FrameRetention { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan FrameRetention { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The width of one frame partition.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan FramePartitionWidth { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan FramePartitionWidth { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Media committed longer ago than this is not forwarded (catch-up after a restart).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

@@ -36,7 +36,10 @@ public sealed class LocalPostgresOptions
         ["max_slot_wal_keep_size"] = "2GB",
         ["wal_sender_timeout"] = "30s",
         ["max_connections"] = "200",
-        ["shared_buffers"] = "256MB",
+        // Room for the frames the relay keeps (Relay:FrameRetention): their pages are dropped with their partition
+        // before they are evicted, so each reaches the disk once (the zero page of a new block) instead of twice.
+        // Shared memory is touched as it is used: an idle or test server does not take the whole gigabyte.
+        ["shared_buffers"] = "1GB",
         ["max_wal_size"] = "2GB",
 
         // Frame rows dirty ~30 MB/s of heap and TOAST pages. Without this, the pages backends evict sit dirty in the
