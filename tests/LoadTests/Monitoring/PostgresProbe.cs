@@ -27,6 +27,7 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
     private readonly SemaphoreSlim _gate = new(1, 1);
     private NpgsqlConnection? _connection;
     private bool _canListWal = true;
+    private bool _canReadWalStats = true;
 
     public async Task<PostgresReading?> ReadAsync(CancellationToken cancellationToken)
     {
@@ -85,8 +86,13 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
         }
     }
 
-    private async Task<WalFlushes> ReadFlushesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task<WalFlushes?> ReadFlushesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        if (!_canReadWalStats)
+        {
+            return null;
+        }
+
         // pg_ls_waldir() needs superuser or pg_monitor: a runner pointed at someone else's server may not have it, and
         // then goes on without the count rather than without the rest.
         await using var command = new NpgsqlCommand(
@@ -105,6 +111,12 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
         {
             _canListWal = false;
             return await ReadFlushesAsync(connection, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedColumn or PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedObject)
+        {
+            // PostgreSQL 18 moved the sync counters to pg_stat_io: without them the slot lag and WAL rate still count.
+            _canReadWalStats = false;
+            return null;
         }
     }
 
