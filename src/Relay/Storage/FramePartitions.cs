@@ -58,10 +58,20 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
                         $"CREATE TABLE IF NOT EXISTS {table}_p{start} (LIKE {table} INCLUDING ALL) WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"),
                         cancellationToken);
-                    await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
-                        $"ALTER TABLE {table} ATTACH PARTITION {table}_p{start} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds}))"),
-                        cancellationToken);
-                    created++;
+                    try
+                    {
+                        await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
+                            $"ALTER TABLE {table} ATTACH PARTITION {table}_p{start} FOR VALUES FROM (to_timestamp({start})) TO (to_timestamp({start + widthSeconds}))"),
+                            cancellationToken);
+                        created++;
+                    }
+                    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidObjectDefinition)
+                    {
+                        // The range overlaps a partition made with another width (a relay started with a new
+                        // Relay:FramePartitionWidth on an existing database): that one already takes these rows, so
+                        // this slot is left to it and maintenance goes on with the next one.
+                        await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"DROP TABLE {table}_p{start}"), cancellationToken);
+                    }
                 }
 
                 foreach (var start in existing)
