@@ -1,3 +1,0 @@
-global using Microsoft.Extensions.Configuration;
-global using PgVideoChat.Hosting;
-global using PgVideoChat.Hosting.ApplicationModel;
