@@ -26,7 +26,6 @@ internal static class RelayExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        // Aspire.Npgsql's AddNpgsqlDataSource("videochat"), from the packages it is built on.
         var connectionString = builder.Configuration.GetConnectionString(DatabaseName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -34,8 +33,13 @@ internal static class RelayExtensions
                 $"ConnectionStrings:{DatabaseName} is not configured. Run the relay through the AppHost (dotnet run --project src/AppHost), or set ConnectionStrings__{DatabaseName}.");
         }
 
+        // Aspire.Npgsql: the data source with its health check, Npgsql's metrics and tracing (frame batches sampled).
+        var tracing = new MediaTracing(builder.Configuration.GetValue(MediaTracing.RatioKey, MediaTracing.DefaultRatio));
+        builder.AddNpgsqlDataSource(
+            DatabaseName,
+            static settings => settings.ConnectionString = RelayConnectionStrings.ForDataSource(settings.ConnectionString!),
+            dataSource => dataSource.ConfigureTracing(tracing.Configure));
         var services = builder.Services;
-        services.AddNpgsqlDataSource(RelayConnectionStrings.ForDataSource(connectionString));
         services.AddSingleton(new ReplicationConnectionString(RelayConnectionStrings.ForReplication(connectionString)));
         // Continuations of socket reads run on the I/O thread instead of hopping to the thread pool: a frame is
         // received, queued and sent without a context switch (the relay never blocks a socket continuation).
@@ -75,12 +79,8 @@ internal static class RelayExtensions
         services.AddHostedService<MissedCallSweeper>();
         services.AddHostedService<SlotWatchdog>();
 
-        services.AddHealthChecks()
-            .AddNpgSql(name: "PostgreSql")
-            .AddCheck<ReplicationHealthCheck>("Replication");
-        services.AddOpenTelemetry()
-            .WithTracing(static tracing => tracing.AddNpgsql())
-            .WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));
+        services.AddHealthChecks().AddCheck<ReplicationHealthCheck>("Replication");
+        services.AddOpenTelemetry().WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));
         services.AddProblemDetails();
         // CORS for the sign-in endpoints allows exactly the origins the WebSocket accepts: one list, one check.
         services.AddCors();

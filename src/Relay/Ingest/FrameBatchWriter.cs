@@ -13,10 +13,10 @@ internal static class FrameBatchWriter
 {
     private const string VideoColumns = "call_id, sender_id, sequence, capture_us, received_us, width, height, payload, recipient_shards";
     private const string AudioColumns = "call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload, recipient_shards";
-    private const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    private const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    private const string CopyVideo = $"COPY video_frames ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
-    private const string CopyAudio = $"COPY audio_frames ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
+    internal const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    internal const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    internal const string CopyVideo = $"COPY video_frames ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
+    internal const string CopyAudio = $"COPY audio_frames ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
 
     public static Task WriteAsync(IngestWriteMethod method, NpgsqlConnection connection, List<PendingFrame> frames, CancellationToken cancellationToken)
         => method == IngestWriteMethod.Copy ? CopyAsync(connection, frames, cancellationToken) : InsertAsync(connection, frames, cancellationToken);

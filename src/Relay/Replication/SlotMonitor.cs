@@ -32,13 +32,18 @@ internal sealed class SlotMonitor(
             {
                 await using var batch = dataSource.CreateBatch();
                 var lag = new NpgsqlBatchCommand(
-                    "SELECT COALESCE((SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1), -1)");
+                    "SELECT COALESCE((SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1), -1), (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint");
                 lag.Parameters.Add(new NpgsqlParameter { Value = slot });
                 var heartbeat = new NpgsqlBatchCommand("UPDATE relay_instances SET heartbeat_at = now() WHERE relay_id = $1");
                 heartbeat.Parameters.Add(new NpgsqlParameter { Value = _options.InstanceId });
                 batch.BatchCommands.Add(lag);
                 batch.BatchCommands.Add(heartbeat);
-                state.SlotLagBytes = (long)(await batch.ExecuteScalarAsync(stoppingToken))!;
+                await using (var reader = await batch.ExecuteReaderAsync(stoppingToken))
+                {
+                    await reader.ReadAsync(stoppingToken);
+                    state.SlotLagBytes = reader.GetInt64(0);
+                    state.ObserveWalPosition(reader.GetInt64(1));
+                }
 
                 if (DateTime.UtcNow - lastRotation >= rotateEvery)
                 {

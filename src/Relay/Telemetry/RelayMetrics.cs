@@ -64,6 +64,7 @@ internal sealed class RelayMetrics
         }
 
         meter.CreateObservableGauge("pgvideochat.replication.lag.bytes", () => state.SlotLagBytes, "By", "pg_current_wal_lsn() - confirmed_flush_lsn of this relay's slot.");
+        meter.CreateObservableCounter("pgvideochat.postgres.wal.written", () => state.WalWrittenBytes, "By", "WAL the server wrote since this relay started watching (pg_current_wal_lsn, read once a second): its rate is the database's write rate.");
         meter.CreateObservableGauge("pgvideochat.replication.lag.seconds", () => state.SlotLagSeconds, "s", "Now minus the commit time of the transaction being forwarded (0 when caught up).");
         meter.CreateObservableGauge("pgvideochat.replication.connected", () => state.StreamConnected ? 1 : 0, "{stream}", "1 while the replication stream is up.");
         meter.CreateObservableGauge("pgvideochat.clients.connected", () => state.ConnectedClients, "{connection}", "Open client WebSockets.");

@@ -4,6 +4,8 @@ namespace PgVideoChat.Relay.Telemetry;
 internal sealed class RelayState
 {
     private long _slotLagBytes;
+    private long _walFirstPosition = -1;
+    private long _walPosition;
     private long _connectedClients;
     private long _queuedMessages;
     private long _ingestQueueDepth;
@@ -22,6 +24,15 @@ internal sealed class RelayState
     {
         get => _schemaReady;
         set => _schemaReady = value;
+    }
+
+    /// <summary>WAL bytes the server wrote since this relay first looked (its position is read once a second).</summary>
+    public long WalWrittenBytes => Volatile.Read(ref _walFirstPosition) is var first and >= 0 ? Interlocked.Read(ref _walPosition) - first : 0;
+
+    public void ObserveWalPosition(long position)
+    {
+        Interlocked.CompareExchange(ref _walFirstPosition, position, -1);
+        Interlocked.Exchange(ref _walPosition, position);
     }
 
     public long SlotLagBytes
