@@ -39,7 +39,8 @@ internal static class PostgresResources
             case PostgresMode.Existing:
                 var existing = builder.AddConnectionString(ServerName);
                 return builder.AddConnectionString(DatabaseName, ReferenceExpression.Create($"{existing.Resource};Database={DatabaseName}"))
-                    .WithExistingDatabaseCheck(existing);
+                    .WithExistingDatabaseCheck(existing)
+                    .WithReplicationSlotResources();
 
             case PostgresMode.Container:
                 var container = builder.AddPostgres(ServerName);
@@ -53,7 +54,7 @@ internal static class PostgresResources
                     container.WithDataBindMount(dataDirectory);
                 }
 
-                return container.AddDatabase(DatabaseName);
+                return container.AddDatabase(DatabaseName).WithReplicationSlotResources();
 
             default:
                 var local = builder.AddLocalPostgres(ServerName, binDirectory: configuration["Postgres:BinDirectory"]);
@@ -67,7 +68,7 @@ internal static class PostgresResources
                     local.WithDataDirectory(dataDirectory);
                 }
 
-                return local.AddDatabase(DatabaseName);
+                return local.AddDatabase(DatabaseName).WithReplicationSlotResources();
         }
     }
 

@@ -43,6 +43,8 @@ internal static class RelayResources
                 }
             }
 
+            relay.WithRecreateSlotCommand(database, i);
+
             // Not DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, although it cut relay CPU: Npgsql cancels a command
             // with a synchronous cancel request that needs the epoll thread, and a completion running inline on that
             // thread can wait for the very cancellation callback: the relay deadlocked at Ctrl+C (docs/notes/relay.md).
@@ -50,6 +52,40 @@ internal static class RelayResources
         }
 
         return relays;
+    }
+
+    /// <summary>
+    /// A dashboard command that gives the relay a new slot at the current WAL position: its walsender is ended and
+    /// the slot dropped, and the relay, which reconnects, finds it missing and makes a new one. For a slot that holds
+    /// more WAL than is worth replaying (the relay skips stale media anyway).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithRecreateSlotCommand(this IResourceBuilder<ProjectResource> relay, IResourceBuilder<IResourceWithConnectionString> database, int index)
+    {
+        var slotName = "pgvideochat_relay_" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return relay.WithCommand(
+            "recreate-slot",
+            "Recreate slot",
+            async context =>
+            {
+                try
+                {
+                    var connectionString = await database.Resource.ConnectionStringExpression.GetValueAsync(context.CancellationToken);
+                    return await ReplicationSlotCommands.TerminateAndDropAsync(connectionString!, slotName, context.CancellationToken)
+                        ? CommandResults.Success()
+                        : CommandResults.Failure($"There is no slot {slotName}: the relay makes it when it starts.");
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException)
+                {
+                    return CommandResults.Failure(ex.Message);
+                }
+            },
+            new CommandOptions
+            {
+                Description = $"Ends the relay's replication stream and drops {slotName}; the relay makes a new slot at the current WAL position.",
+                ConfirmationMessage = $"Recreate {slotName}? Changes committed before the new slot exists are not delivered by this relay (its clients miss at most a few frames).",
+                IconName = "ArrowSync",
+                UpdateState = static context => context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            });
     }
 
     public static IResourceBuilder<ProjectResource> AddFrontDoor(this IDistributedApplicationBuilder builder, IReadOnlyList<IResourceBuilder<ProjectResource>> relays)
