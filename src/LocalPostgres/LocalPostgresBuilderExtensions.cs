@@ -154,6 +154,12 @@ public static class LocalPostgresBuilderExtensions
         || name.Equals("listen_addresses", StringComparison.OrdinalIgnoreCase)
         || name.Equals("unix_socket_directories", StringComparison.OrdinalIgnoreCase);
 
+    // A socket's path must fit in sun_path (108 bytes on Linux, 104 on macOS, with the NUL); Postgres stops with
+    // "could not create any Unix-domain sockets" otherwise. Everything here connects over TCP, so a data directory
+    // too deep for one gets no socket rather than no server.
+    private static bool SocketFits(string directory, int port) =>
+        System.Text.Encoding.UTF8.GetByteCount(Path.Combine(directory, $".s.PGSQL.{port.ToString(CultureInfo.InvariantCulture)}")) < (OperatingSystem.IsMacOS() ? 104 : 108);
+
     private static void AddServerArguments(LocalPostgresServerResource server, int port, IList<object> args)
     {
         args.Add("-c");
@@ -183,7 +189,7 @@ public static class LocalPostgresBuilderExtensions
         {
             ["port"] = port.ToString(CultureInfo.InvariantCulture),
             ["listen_addresses"] = "127.0.0.1",
-            ["unix_socket_directories"] = server.DataDirectory.Socket,
+            ["unix_socket_directories"] = SocketFits(server.DataDirectory.Socket, port) ? server.DataDirectory.Socket : string.Empty,
         };
         foreach (var (name, value) in settings)
         {

@@ -89,7 +89,7 @@ internal static partial class LocalPostgresLifecycle
                         await CreateDatabaseAsync(server, database, notifications, loggers, stopping).ConfigureAwait(false);
                     }
                 }
-                else if (state is not null && state != KnownResourceStates.Running)
+                else if (!string.IsNullOrEmpty(state) && state != KnownResourceStates.Running)
                 {
                     readyFor = null;
                     foreach (var database in databases)

@@ -1,0 +1,40 @@
+using PgVideoChat.Hosting.LocalPostgres;
+using PgVideoChat.LocalPostgres.Tests.Support;
+
+namespace PgVideoChat.LocalPostgres.Tests;
+
+public sealed class ServerPropertyTests
+{
+    [Fact(Timeout = 120_000)]
+    public async Task PidPropertyIsThePostmasterOfTheDataDirectoryStartedByTheWrapper()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = timeout.Token;
+        await using var builder = DistributedApplicationTestingBuilder.Create();
+        var pg = builder.AddLocalPostgres("pg");
+        pg.AddDatabase("db");
+        await using var app = builder.Build();
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
+        var footprint = ServerFootprint.Capture(app, pg.Resource);
+
+        var postmaster = footprint.Postmaster;
+        Assert.Equal("postgres", Path.GetFileName(postmaster.Arguments[0]));
+        Assert.Equal(pg.Resource.Binaries.Postgres, postmaster.Arguments[0]);
+        Assert.Equal(pg.Resource.DataDirectory.Data, postmaster.Arguments[postmaster.Arguments.ToList().IndexOf("-D") + 1]);
+        var postmasterPidFile = await File.ReadAllLinesAsync(Path.Combine(pg.Resource.DataDirectory.Data, "postmaster.pid"), ct);
+        Assert.Equal(postmaster.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), postmasterPidFile[0]);
+
+        // setpriv execs in place, so the postmaster's parent is the wrapper script DCP started.
+        Assert.NotNull(footprint.Wrapper);
+        Assert.Equal("/bin/sh", footprint.Wrapper.Arguments[0]);
+        Assert.NotEmpty(footprint.Children);
+
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("pg", out var current));
+        Assert.Equal(pg.Resource.DataDirectory.Data, current.Snapshot.Properties.Single(p => p.Name == LocalPostgresLifecycle.DataDirectoryProperty).Value);
+
+        await app.StopAsync(ct);
+        await app.DisposeAsync();
+        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+    }
+}
