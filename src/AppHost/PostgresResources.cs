@@ -87,7 +87,8 @@ internal static class PostgresResources
             return PostgresMode.Existing;
         }
 
-        if (!PostgresBinaries.TryLocate(configuration["Postgres:BinDirectory"], out _, out var problem))
+        // A configured folder that is wrong is an error to fix (AddLocalPostgres says so), not a reason to switch.
+        if (string.IsNullOrWhiteSpace(configuration["Postgres:BinDirectory"]) && !PostgresBinaries.TryLocate(null, out _, out var problem))
         {
             Console.Error.WriteLine($"warning: {problem} Using the Postgres container instead (Postgres:Mode=Container), which needs a container runtime.");
             return PostgresMode.Container;
