@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PgVideoChat.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
 namespace PgVideoChat.E2ETests;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PgVideoChat.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
 namespace PgVideoChat.E2ETests;
@@ -118,8 +119,8 @@ public sealed class ThreeRelayCallTests(ThreeRelaysVideoChatFixture fixture, ITe
 
         // 3. Bob's relay dies (SIGKILL): the process that said hello to Bob, found by its instance id.
         var bobsRelay = relayOf[1];
-        var snapshot = Fixture.App.ResourceNotifications.Snapshots.Single(s => s.Environment.GetValueOrDefault("Relay__InstanceId") == bobsRelay);
-        var pid = snapshot.ProcessId ?? throw new InvalidOperationException($"{snapshot.Name} has no process.");
+        var resource = fixture.RelayResourceOf(bobsRelay);
+        var pid = Fixture.App.GetProcessId(resource) ?? throw new InvalidOperationException($"{resource} has no process.");
         const string reconnects = "() => window.pgvc.client.counters.reconnects";
         var bobReconnects = await Bob.EvalAsync<int>(reconnects);
         foreach (var person in people)
@@ -128,9 +129,9 @@ public sealed class ThreeRelayCallTests(ThreeRelaysVideoChatFixture fixture, ITe
         }
 
         var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await Fixture.App.KillResourceAsync(snapshot.Name);
-        Assert.False(Directory.Exists($"/proc/{pid}"), $"{snapshot.Name} (pid {pid}) still runs after SIGKILL.");
-        Log($"killed {snapshot.Name} (pid {pid}, Bob's relay {bobsRelay}) with SIGKILL");
+        await Fixture.App.KillResourceAsync(resource);
+        Assert.False(ProcFs.IsAlive(pid), $"{resource} (pid {pid}) still runs after SIGKILL.");
+        Log($"killed {resource} (pid {pid}, Bob's relay {bobsRelay}) with SIGKILL");
         var deadline = DateTime.UtcNow + RecoveryBudget;
 
         // Bob's client reconnects by itself, through the front door, to another relay.

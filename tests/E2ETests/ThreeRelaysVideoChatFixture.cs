@@ -1,7 +1,10 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.E2ETests;
 
@@ -15,6 +18,24 @@ public sealed class ThreeRelaysVideoChatFixture : VideoChatFixture
     public const string AffinityCookieName = ".PgVideoChat.Relay";
 
     protected override IEnumerable<string> AppHostArguments => ["--Relay:Replicas=3"];
+
+    /// <summary>
+    /// The resource (<c>relay-0</c> …) whose process runs as the relay with this instance id (what a page's hello
+    /// names), from the environment the resource was started with rather than from the naming convention.
+    /// </summary>
+    public string RelayResourceOf(string instanceId)
+    {
+        foreach (var project in App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
+        {
+            if (App.ResourceNotifications.TryGetCurrentState(project.Name, out var resourceEvent)
+                && resourceEvent.Snapshot.GetEnvironment().GetValueOrDefault("Relay__InstanceId") == instanceId)
+            {
+                return project.Name;
+            }
+        }
+
+        throw new InvalidOperationException($"No resource of the app model runs the relay '{instanceId}'.");
+    }
 
     /// <summary>The relay URL the web client gives its pages (its /config.json): the front door.</summary>
     public async Task<Uri> PageRelayUrlAsync(CancellationToken cancellationToken)

@@ -1,17 +1,20 @@
 using System.Diagnostics;
 using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using PgVideoChat.Hosting;
-using PgVideoChat.Hosting.ApplicationModel;
-using PgVideoChat.Hosting.Testing;
+using PgVideoChat.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
 namespace PgVideoChat.E2ETests;
 
 /// <summary>
-/// The real app model (Postgres, relay, web client) started through the AppHost's test entry point on free ports,
-/// and one Chromium process per participant with that participant's fake camera and microphone. One per test class;
-/// a subclass can start a variant of the app model (<see cref="AppHostArguments"/>).
+/// The real app model (Postgres, relay, web client) started through the AppHost's test entry point
+/// (Aspire.Hosting.Testing) on free ports, and one Chromium process per participant with that participant's fake
+/// camera and microphone. One per test class; a subclass can start a variant of the app model
+/// (<see cref="AppHostArguments"/>).
 /// </summary>
 public class VideoChatFixture : IAsyncLifetime
 {
@@ -46,8 +49,9 @@ public class VideoChatFixture : IAsyncLifetime
     /// <summary>Extra AppHost arguments for a variant of the app model (e.g. <c>--Relay:Replicas=3</c>).</summary>
     protected virtual IEnumerable<string> AppHostArguments => [];
 
-    /// <summary>Every running instance of a project (relay-0, relay-1, … when there are replicas).</summary>
-    private IEnumerable<string> ProjectInstances => App.Resources.OfType<ProjectResource>().SelectMany(p => p.InstanceNames);
+    /// <summary>Every project of the app model (relay, or relay-0, relay-1, … with replicas; the front door; the web client).</summary>
+    private static IEnumerable<string> Projects(DistributedApplicationModel model) =>
+        model.Resources.OfType<ProjectResource>().Select(p => p.Name);
 
     public async Task InitializeAsync()
     {
@@ -78,15 +82,8 @@ public class VideoChatFixture : IAsyncLifetime
 
     private async Task StartAppAsync(CancellationToken cancellationToken)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. AppHostArguments], cancellationToken);
-        _app = await builder.BuildAsync(cancellationToken);
-        await _app.StartAsync(cancellationToken);
-        // By instance: with replicas there is no resource named plain "relay".
-        foreach (var instance in ProjectInstances)
-        {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(instance, cancellationToken);
-        }
-
+        // Every project: with replicas there is no resource named plain "relay".
+        _app = await AppModel.StartAsync<global::Projects.AppHost>(AppHostArguments, Projects, configure: null, AppModel.DefaultStartTimeout, cancellationToken);
         var endpoint = new UriBuilder(_app.GetEndpoint("webclient")) { Host = "localhost", Path = "/" };
         WebClientUrl = endpoint.Uri;
     }
@@ -296,9 +293,10 @@ public class VideoChatFixture : IAsyncLifetime
 
         if (_app is not null)
         {
-            foreach (var resource in ProjectInstances.Append("postgres"))
+            var logs = _app.GetResourceLogs();
+            foreach (var resource in Projects(_app.Services.GetRequiredService<DistributedApplicationModel>()).Append("postgres"))
             {
-                var lines = _app.ResourceLogs.GetLines(resource);
+                var lines = logs.GetLines(resource);
                 if (lines.Count == 0)
                 {
                     continue;
@@ -308,8 +306,8 @@ public class VideoChatFixture : IAsyncLifetime
                 var text = new StringBuilder();
                 foreach (var line in lines)
                 {
-                    text.Append(line.Timestamp.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture))
-                        .Append(line.IsError ? " ERR " : "     ").AppendLine(line.Content);
+                    // Aspire's lines start with their UTC timestamp already.
+                    text.Append(line.IsError ? "ERR " : "    ").AppendLine(line.Content);
                 }
 
                 await File.WriteAllTextAsync(path, text.ToString());

@@ -1,11 +1,13 @@
-using PgVideoChat.Hosting;
-using PgVideoChat.Hosting.Testing;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.LoadTests.Tests;
 
 /// <summary>
-/// The real app model, started once for the smoke tests through the AppHost's test entry point and disposed after
-/// them; the runner targets it by URL (the mode of <c>--relay-url</c>) with the pids and connection string it needs.
+/// The real app model, started once for the smoke tests through the AppHost's test entry point (Aspire.Hosting.Testing)
+/// and disposed after them; the runner targets it by URL (the mode of <c>--relay-url</c>) with the pids and connection
+/// string it needs.
 /// </summary>
 public sealed class AppModelFixture : IAsyncLifetime
 {
@@ -17,17 +19,14 @@ public sealed class AppModelFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([], timeout.Token);
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("relay", timeout.Token);
+        _app = await AppModel.StartAsync<Projects.AppHost>([], ["relay"]);
         Target = new TargetOptions
         {
             RelayUrl = _app.GetEndpoint("relay"),
-            ConnectionString = await _app.GetConnectionStringAsync("videochat", timeout.Token),
-            RelayPid = _app.ResourceNotifications.TryGet("relay")?.ProcessId,
-            PostgresPid = _app.ResourceNotifications.TryGet("postgres")?.ProcessId,
+            ConnectionString = await _app.GetConnectionStringAsync("videochat"),
+            // The relay's and the postmaster's own processes, not the launchers DCP started them with.
+            RelayPid = _app.GetProcessId("relay"),
+            PostgresPid = _app.GetProcessId("postgres"),
         };
     }
 

@@ -264,7 +264,7 @@ public static class Cli
             await Console.Error.WriteLineAsync("cancelled");
             return CallsRunner.ExitError;
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or Hosting.DistributedApplicationException
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or Aspire.Hosting.DistributedApplicationException
             or Npgsql.NpgsqlException or HttpRequestException or TimeoutException or System.Net.WebSockets.WebSocketException)
         {
             await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"error: {ex.GetType().Name}: {ex.Message}"));

@@ -6,7 +6,8 @@ using PgVideoChat.Protocol;
 namespace PgVideoChat.Relay.Tests;
 
 /// <summary>Call state, presence and the refusals, each reaching exactly whom it concerns.</summary>
-public sealed class CallFlowTests(PgOutputV2Fixture fixture) : IClassFixture<PgOutputV2Fixture>
+[Collection(AppModelCollections.PgOutputV2)]
+public sealed class CallFlowTests(PgOutputV2Fixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 

@@ -7,7 +7,7 @@ namespace PgVideoChat.Relay.Tests;
 /// What reaches whom, run against each pgoutput protocol version: every delivery below came out of the relay's
 /// replication slot, since the relay forwards nothing from memory.
 /// </summary>
-public abstract class DeliveryTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract class DeliveryTests<TFixture>(TFixture fixture)
     where TFixture : RelayAppFixture
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -133,8 +133,9 @@ public abstract class DeliveryTests<TFixture>(TFixture fixture) : IClassFixture<
     }
 }
 
-public sealed class DeliveryTestsPgOutputV1(PgOutputV1Fixture fixture) : DeliveryTests<PgOutputV1Fixture>(fixture);
+public sealed class DeliveryTestsPgOutputV1(PgOutputV1Fixture fixture) : DeliveryTests<PgOutputV1Fixture>(fixture), IClassFixture<PgOutputV1Fixture>;
 
+[Collection(AppModelCollections.PgOutputV2)]
 public sealed class DeliveryTestsPgOutputV2(PgOutputV2Fixture fixture) : DeliveryTests<PgOutputV2Fixture>(fixture);
 
-public sealed class DeliveryTestsPgOutputV3(PgOutputV3Fixture fixture) : DeliveryTests<PgOutputV3Fixture>(fixture);
+public sealed class DeliveryTestsPgOutputV3(PgOutputV3Fixture fixture) : DeliveryTests<PgOutputV3Fixture>(fixture), IClassFixture<PgOutputV3Fixture>;

@@ -4,7 +4,8 @@ using PgVideoChat.Protocol;
 namespace PgVideoChat.Relay.Tests;
 
 /// <summary>docs/metrics.md (and README's list) is the contract for dashboards: every series it lists is on <c>/metrics</c>.</summary>
-public sealed partial class MetricsTests(PgOutputV2Fixture fixture) : IClassFixture<PgOutputV2Fixture>
+[Collection(AppModelCollections.PgOutputV2)]
+public sealed partial class MetricsTests(PgOutputV2Fixture fixture)
 {
     [Fact]
     public async Task Every_series_in_docs_metrics_md_is_exported_after_a_call()

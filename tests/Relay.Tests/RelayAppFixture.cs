@@ -1,12 +1,14 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
 using Npgsql;
-using PgVideoChat.Hosting;
-using PgVideoChat.Hosting.Testing;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests;
 
 /// <summary>
-/// The real app model (Postgres with wal_level=logical, the relay, the web client) started through the
-/// AppHost's test entry point, once per test class, with the pgoutput protocol version under test.
+/// The real app model (Postgres with wal_level=logical, the relay, the web client) started through the AppHost's test
+/// entry point (Aspire.Hosting.Testing), with the pgoutput protocol version under test. Shared by the test classes
+/// of one collection (see <see cref="AppModelCollections"/>) unless a class restarts Postgres or kills a relay.
 /// </summary>
 public abstract class RelayAppFixture : IAsyncLifetime
 {
@@ -17,6 +19,9 @@ public abstract class RelayAppFixture : IAsyncLifetime
     /// <summary>Extra AppHost arguments (e.g. relay settings) for a fixture variant.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>The resources that must be healthy before a test runs.</summary>
+    protected virtual IEnumerable<string> HealthyResources => ["relay", "webclient"];
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The fixture has not started.");
 
     /// <summary>Where clients reach "the relay": the relay itself, or the front door when there are several.</summary>
@@ -26,15 +31,10 @@ public abstract class RelayAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         string[] args = [$"--Relay:PgOutputProtocolVersion={ProtocolVersion}", .. ExtraArguments];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cts.Token);
-        _app = await builder.BuildAsync(cts.Token);
-        await _app.StartAsync(cts.Token);
-        // The web client waits for the relay (or the front door, which waits for every relay).
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token);
+        _app = await AppModel.StartAsync<Projects.AppHost>(args, HealthyResources);
         // Unpooled: tests restart Postgres, and a pooled connection would be dead afterwards.
-        ConnectionString = new NpgsqlConnectionStringBuilder((await _app.GetConnectionStringAsync("videochat", cts.Token))!) { Pooling = false }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(await _app.GetConnectionStringAsync("videochat")) { Pooling = false }.ConnectionString;
     }
 
     public async Task DisposeAsync()
@@ -74,7 +74,7 @@ public abstract class RelayAppFixture : IAsyncLifetime
     /// <summary>The relay's warnings, errors and exceptions with the lines after them, for failure messages.</summary>
     public string RelayProblems(int maxLines = 120)
     {
-        var lines = App.ResourceLogs.GetLines("relay");
+        var lines = App.GetResourceLogs().GetLines("relay");
         var picked = new SortedSet<int>();
         for (var i = 0; i < lines.Count; i++)
         {
@@ -91,6 +91,21 @@ public abstract class RelayAppFixture : IAsyncLifetime
         }
 
         return string.Join('\n', picked.TakeLast(maxLines).Select(i => lines[i].Content));
+    }
+
+    /// <summary>
+    /// Starts a resource a test stopped or killed, if it is not running, and waits until it is healthy: what a test
+    /// of a shared app model does in its <c>finally</c>, so that a failure does not break the classes after it.
+    /// </summary>
+    public async Task EnsureRunningAsync(string resource)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        if (App.ResourceNotifications.TryGetCurrentState(resource, out var current) && current.Snapshot.IsTerminal())
+        {
+            await App.StartResourceAsync(resource, cts.Token);
+        }
+
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
     }
 
     /// <summary>Waits until the relay reports itself healthy again (e.g. after a restart).</summary>
@@ -140,8 +155,8 @@ public sealed class FaultFixture : RelayAppFixture
         "--Postgres:Settings:max_slot_wal_keep_size=64MB",
     ];
 
-    public int RelayProcessId => App.ResourceNotifications.Snapshots.Single(s => s.Name == "relay").ProcessId
-        ?? throw new InvalidOperationException("The relay is not running.");
+    /// <summary>The relay's own process (not the <c>dotnet run</c> DCP started it with), read fresh: a restart changes it.</summary>
+    public int RelayProcessId => App.GetProcessId("relay") ?? throw new InvalidOperationException("The relay is not running.");
 }
 
 /// <summary>Three relay instances on one Postgres, each with its own slot, behind the front door; every relay's slot sends every frame.</summary>
@@ -152,6 +167,8 @@ public class ThreeRelaysFixture : RelayAppFixture
     protected override int ProtocolVersion => 2;
 
     protected override IEnumerable<string> ExtraArguments => ["--Relay:Replicas=3", $"--Relay:Sharding:Enabled={ShardRouted}"];
+
+    protected override IEnumerable<string> HealthyResources => ["relay-0", "relay-1", "relay-2", "frontdoor", "webclient"];
 
     public override Uri RelayUri => App.GetEndpoint("frontdoor");
 

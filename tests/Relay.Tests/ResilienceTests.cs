@@ -2,11 +2,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Tests.Reliability;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests;
 
 /// <summary>A relay restart mid-call, and a client that stops reading.</summary>
-public sealed class ResilienceTests(PgOutputV2Fixture fixture) : IClassFixture<PgOutputV2Fixture>
+[Collection(AppModelCollections.PgOutputV2)]
+public sealed class ResilienceTests(PgOutputV2Fixture fixture)
 {
     [Fact]
     public async Task After_a_relay_restart_the_call_continues_no_chat_is_lost_or_doubled_and_stale_media_is_not_forwarded()
@@ -18,49 +20,57 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture) : IClassFixture<P
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var before = await alice.ChatAsync(callId, "before the restart", ct, clientMsgId: "a-1");
 
-        await fixture.App.StopResourceAsync("relay");
-        await alice.DisposeAsync();
-        await bob.DisposeAsync();
-
-        // Written while no relay runs: the chat must arrive once; the frames are stale by the time the relay is back.
-        await fixture.ExecuteAsync(
-            "INSERT INTO chat_messages (call_id, from_user, from_name, body, client_msg_id) VALUES ($1, $2, 'Bob', 'while you were away', 'b-1')",
-            callId, bob.UserId);
-        for (var i = 0; i < 5; i++)
+        try
         {
-            await fixture.ExecuteAsync("""
-                INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload)
-                VALUES ($1, $2, $3, $4, $4, 640, 360, $5)
-                """, callId, bob.UserId, 900L + i, TestMedia.NowMicros, TestMedia.Jpeg(5_000, 900 + i));
+            await fixture.App.StopResourceAsync("relay", ct);
+            await alice.DisposeAsync();
+            await bob.DisposeAsync();
+
+            // Written while no relay runs: the chat must arrive once; the frames are stale by the time the relay is back.
+            await fixture.ExecuteAsync(
+                "INSERT INTO chat_messages (call_id, from_user, from_name, body, client_msg_id) VALUES ($1, $2, 'Bob', 'while you were away', 'b-1')",
+                callId, bob.UserId);
+            for (var i = 0; i < 5; i++)
+            {
+                await fixture.ExecuteAsync("""
+                    INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload)
+                    VALUES ($1, $2, $3, $4, $4, 640, 360, $5)
+                    """, callId, bob.UserId, 900L + i, TestMedia.NowMicros, TestMedia.Jpeg(5_000, 900 + i));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2.5), ct);
+            await fixture.App.StartResourceAsync("relay", ct);
+            await fixture.WaitForRelayHealthyAsync(ct);
+
+            await using var alice2 = await RelayTestClient.ConnectAsync(fixture.RelayUri, alice.Session, ct);
+            await using var bob2 = await RelayTestClient.ConnectAsync(fixture.RelayUri, bob.Session, ct);
+            var call = Assert.Single(alice2.Hello.GetProperty("calls").EnumerateArray(), c => c.GetProperty("callId").GetInt64() == callId);
+            Assert.Equal("active", call.GetProperty("state").GetString());
+
+            // The call goes on: fresh frames flow both ways.
+            await bob2.SendFrameAsync(TestMedia.Video(callId, 1000), TestMedia.Jpeg(20_000, 1000), ct);
+            await alice2.SendFrameAsync(TestMedia.Video(callId, 2000), TestMedia.Jpeg(20_000, 2000), ct);
+            await alice2.WaitForFramesAsync(1, f => f.Header.Sequence == 1000, ct);
+            await bob2.WaitForFramesAsync(1, f => f.Header.Sequence == 2000, ct);
+            var after = await bob2.ChatAsync(callId, "after the restart", ct);
+            await alice2.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == after, ct);
+
+            var seen = alice2.Hello.GetProperty("chat").EnumerateArray().Select(m => m.GetProperty("id").GetInt64())
+                .Concat(alice2.MessagesOfType("chat").Select(m => m.GetProperty("id").GetInt64()))
+                .ToList();
+            var away = await fixture.ScalarAsync<long>("SELECT id FROM chat_messages WHERE client_msg_id = 'b-1'");
+            foreach (var id in new[] { before, away, after })
+            {
+                Assert.True(seen.Count(s => s == id) == 1, $"chat {id} seen {seen.Count(s => s == id)} times by Alice: {string.Join(",", seen)}");
+            }
+
+            Assert.DoesNotContain(alice2.Frames, f => f.Header.Sequence is >= 900 and < 905);
         }
-
-        await Task.Delay(TimeSpan.FromSeconds(2.5), ct);
-        await fixture.App.StartResourceAsync("relay", ct);
-        await fixture.WaitForRelayHealthyAsync(ct);
-
-        await using var alice2 = await RelayTestClient.ConnectAsync(fixture.RelayUri, alice.Session, ct);
-        await using var bob2 = await RelayTestClient.ConnectAsync(fixture.RelayUri, bob.Session, ct);
-        var call = Assert.Single(alice2.Hello.GetProperty("calls").EnumerateArray(), c => c.GetProperty("callId").GetInt64() == callId);
-        Assert.Equal("active", call.GetProperty("state").GetString());
-
-        // The call goes on: fresh frames flow both ways.
-        await bob2.SendFrameAsync(TestMedia.Video(callId, 1000), TestMedia.Jpeg(20_000, 1000), ct);
-        await alice2.SendFrameAsync(TestMedia.Video(callId, 2000), TestMedia.Jpeg(20_000, 2000), ct);
-        await alice2.WaitForFramesAsync(1, f => f.Header.Sequence == 1000, ct);
-        await bob2.WaitForFramesAsync(1, f => f.Header.Sequence == 2000, ct);
-        var after = await bob2.ChatAsync(callId, "after the restart", ct);
-        await alice2.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == after, ct);
-
-        var seen = alice2.Hello.GetProperty("chat").EnumerateArray().Select(m => m.GetProperty("id").GetInt64())
-            .Concat(alice2.MessagesOfType("chat").Select(m => m.GetProperty("id").GetInt64()))
-            .ToList();
-        var away = await fixture.ScalarAsync<long>("SELECT id FROM chat_messages WHERE client_msg_id = 'b-1'");
-        foreach (var id in new[] { before, away, after })
+        finally
         {
-            Assert.True(seen.Count(s => s == id) == 1, $"chat {id} seen {seen.Count(s => s == id)} times by Alice: {string.Join(",", seen)}");
+            // The other classes of the collection need the relay back, even after a failure here.
+            await fixture.EnsureRunningAsync("relay");
         }
-
-        Assert.DoesNotContain(alice2.Frames, f => f.Header.Sequence is >= 900 and < 905);
     }
 
     [Fact]
@@ -72,7 +82,7 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture) : IClassFixture<P
         await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
         await using var dave = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Dave", ct);
         var callId = await Calls.EstablishAsync(alice, ct, bob, dave);
-        var relayPid = fixture.App.ResourceNotifications.Snapshots.Single(s => s.Name == "relay").ProcessId!.Value;
+        var relayPid = fixture.App.GetProcessId("relay") ?? throw new InvalidOperationException("The relay is not running.");
         var rssBefore = ProcessProbe.RssBytes(relayPid);
         dave.PauseReading();
 

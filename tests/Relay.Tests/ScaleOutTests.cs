@@ -1,5 +1,6 @@
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Tests.Reliability;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -40,24 +41,32 @@ public abstract class ScaleOutTests<TFixture>(TFixture fixture)
         }
 
         // Relay 1 dies: Bob reconnects through the front door, which no longer routes to it, and the call goes on.
-        await fixture.App.KillResourceAsync("relay-1");
-        await bob.WaitForCloseAsync(ct);
-        await bob.DisposeAsync();
-        var bobAgain = await ConnectThroughFrontDoorAsync(bob.Session, ct);
-        await using (bobAgain)
+        try
         {
-            Assert.NotEqual("relay-1", bobAgain.Hello.GetProperty("relayId").GetString());
-            Assert.Contains(bobAgain.Hello.GetProperty("calls").EnumerateArray(), c => c.GetProperty("callId").GetInt64() == callId);
-            // With shard routing Alice's relay learns Bob's new relay from its slot a moment after his hello: media is
-            // live, so the frames in between are simply not his. It must flow again within a few frame times.
-            await SendUntilReceivedAsync(alice, bobAgain, callId, 10, ct);
-            await SendUntilReceivedAsync(bobAgain, carol, callId, 20, ct);
-            var chat = await bobAgain.ChatAsync(callId, "still here", ct);
-            await alice.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == chat, ct);
-        }
+            await fixture.App.KillResourceAsync("relay-1", ct);
+            await bob.WaitForCloseAsync(ct);
+            await bob.DisposeAsync();
+            var bobAgain = await ConnectThroughFrontDoorAsync(bob.Session, ct);
+            await using (bobAgain)
+            {
+                Assert.NotEqual("relay-1", bobAgain.Hello.GetProperty("relayId").GetString());
+                Assert.Contains(bobAgain.Hello.GetProperty("calls").EnumerateArray(), c => c.GetProperty("callId").GetInt64() == callId);
+                // With shard routing Alice's relay learns Bob's new relay from its slot a moment after his hello: media is
+                // live, so the frames in between are simply not his. It must flow again within a few frame times.
+                await SendUntilReceivedAsync(alice, bobAgain, callId, 10, ct);
+                await SendUntilReceivedAsync(bobAgain, carol, callId, 20, ct);
+                var chat = await bobAgain.ChatAsync(callId, "still here", ct);
+                await alice.WaitForAsync(m => RelayTestClient.Type(m) == "chat" && m.GetProperty("id").GetInt64() == chat, ct);
+            }
 
-        await fixture.App.StartResourceAsync("relay-1", ct);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("relay-1", ct);
+            await fixture.App.StartResourceAsync("relay-1", ct);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("relay-1", ct);
+        }
+        finally
+        {
+            // The class's other tests expect three relays.
+            await fixture.EnsureRunningAsync("relay-1");
+        }
     }
 
     [Fact]
@@ -187,22 +196,29 @@ public sealed class ScaleOutTestsShardRouted(ShardRoutedThreeRelaysFixture fixtu
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = cts.Token;
         var recreatedBefore = await ProcessProbe.MetricAsync(Fixture.Relay(1), "pgvideochat_replication_slot_recreated_total", null, ct);
-        await Fixture.App.StopResourceAsync("relay-1");
-        await Fixture.ExecuteAsync("DROP PUBLICATION pgvideochat_media_1");
-        // A connect writes rows the old slot must decode.
-        await (await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Alice", ct)).DisposeAsync();
+        try
+        {
+            await Fixture.App.StopResourceAsync("relay-1", ct);
+            await Fixture.ExecuteAsync("DROP PUBLICATION pgvideochat_media_1");
+            // A connect writes rows the old slot must decode.
+            await (await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Alice", ct)).DisposeAsync();
 
-        await Fixture.App.StartResourceAsync("relay-1", ct);
-        await ProcessProbe.WaitUntilAsync(
-            async () => await ProcessProbe.IsHealthyAsync(Fixture.Relay(1), ct)
-                && await ProcessProbe.MetricAsync(Fixture.Relay(1), "pgvideochat_replication_slot_recreated_total", null, ct) > recreatedBefore,
-            TimeSpan.FromSeconds(60), "relay-1 to recreate its slot and become healthy", ct);
-        Assert.Equal(1L, await Fixture.ScalarAsync<long>("SELECT count(*) FROM pg_publication WHERE pubname = 'pgvideochat_media_1'"));
+            await Fixture.App.StartResourceAsync("relay-1", ct);
+            await ProcessProbe.WaitUntilAsync(
+                async () => await ProcessProbe.IsHealthyAsync(Fixture.Relay(1), ct)
+                    && await ProcessProbe.MetricAsync(Fixture.Relay(1), "pgvideochat_replication_slot_recreated_total", null, ct) > recreatedBefore,
+                TimeSpan.FromSeconds(60), "relay-1 to recreate its slot and become healthy", ct);
+            Assert.Equal(1L, await Fixture.ScalarAsync<long>("SELECT count(*) FROM pg_publication WHERE pubname = 'pgvideochat_media_1'"));
 
-        await using var carol = await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Carol", ct);
-        await using var dave = await RelayTestClient.ConnectAsync(Fixture.Relay(1), "Dave", ct);
-        var callId = await Calls.EstablishAsync(carol, ct, dave);
-        await carol.SendFrameAsync(TestMedia.Video(callId, 1), TestMedia.Jpeg(20_000, 1), ct);
-        await dave.WaitForFramesAsync(1, f => f.Header.Sequence == 1, ct);
+            await using var carol = await RelayTestClient.ConnectAsync(Fixture.Relay(0), "Carol", ct);
+            await using var dave = await RelayTestClient.ConnectAsync(Fixture.Relay(1), "Dave", ct);
+            var callId = await Calls.EstablishAsync(carol, ct, dave);
+            await carol.SendFrameAsync(TestMedia.Video(callId, 1), TestMedia.Jpeg(20_000, 1), ct);
+            await dave.WaitForFramesAsync(1, f => f.Header.Sequence == 1, ct);
+        }
+        finally
+        {
+            await Fixture.EnsureRunningAsync("relay-1");
+        }
     }
 }

@@ -4,7 +4,8 @@ using PgVideoChat.Relay.Storage;
 namespace PgVideoChat.Relay.Tests;
 
 /// <summary>The schema the relay applies, its publication, and frame retention by partitions.</summary>
-public sealed class SchemaTests(PgOutputV2Fixture fixture) : IClassFixture<PgOutputV2Fixture>
+[Collection(AppModelCollections.PgOutputV2)]
+public sealed class SchemaTests(PgOutputV2Fixture fixture)
 {
     [Fact]
     public async Task Concurrent_migrations_do_not_race_and_apply_each_script_once()

@@ -1,6 +1,9 @@
-using PgVideoChat.Hosting;
-using PgVideoChat.Hosting.ApplicationModel;
-using PgVideoChat.Hosting.Testing;
+using System.Globalization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.LoadTests.Target;
 
@@ -60,9 +63,10 @@ public sealed class LoadTarget : IAsyncDisposable
     public int? RelayPid => Relays.Count > 0 ? Relays[0].Pid() : null;
 
     /// <summary>The front door's process; null without one.</summary>
-    public int? FrontDoorPid => App is not null && HasFrontDoor ? App.ResourceNotifications.TryGet(FrontDoorResource)?.ProcessId : null;
+    public int? FrontDoorPid => App is not null && HasFrontDoor ? App.GetProcessId(FrontDoorResource) : null;
 
-    public int? PostgresPid => App is null ? _options.PostgresPid : App.ResourceNotifications.TryGet(PostgresResource)?.ProcessId;
+    /// <summary>The postmaster (its backends are its children, which <see cref="Monitoring.ProcStats"/> sums).</summary>
+    public int? PostgresPid => App is null ? _options.PostgresPid : App.GetProcessId(PostgresResource);
 
     /// <summary>
     /// The slots the relays own, to watch exactly those in <c>pg_replication_slots</c>; null (every
@@ -82,37 +86,35 @@ public sealed class LoadTarget : IAsyncDisposable
         }
 
         log("starting the app model (Postgres, relays, web client) through the AppHost's test entry point…");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. options.AppHostArgs], timeout.Token);
-        var app = await builder.BuildAsync(timeout.Token);
+        var app = await AppModel.StartAsync<Projects.AppHost>(
+            options.AppHostArgs,
+            model => [.. RelayNames(model), .. model.Resources.Any(r => r.Name == FrontDoorResource) ? [FrontDoorResource] : Array.Empty<string>()],
+            configure: null,
+            AppModel.DefaultStartTimeout,
+            cancellationToken);
         try
         {
-            await app.StartAsync(timeout.Token);
+            var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+            var names = RelayNames(model);
+            var frontDoor = model.Resources.Any(r => r.Name == FrontDoorResource);
+            if (names.Count == 0)
+            {
+                throw new InvalidOperationException($"The app model has no '{RelayResource}' resource (nor '{RelayResource}-0' …).");
+            }
 
-            // With --Relay:Replicas=N the relay resource runs as relay-0 … relay-(N-1) behind the front door.
-            var relay = app.Resources.OfType<ProjectResource>().FirstOrDefault(p => p.Name == RelayResource)
-                ?? throw new InvalidOperationException($"The app model has no '{RelayResource}' resource.");
-            var names = relay.InstanceNames.ToList();
-            var frontDoor = app.Resources.OfType<ProjectResource>().Any(p => p.Name == FrontDoorResource);
             if (names.Count > 1 && !frontDoor)
             {
                 throw new InvalidOperationException($"The app model runs {names.Count} relays but no '{FrontDoorResource}' resource to spread clients over them.");
             }
 
-            foreach (var name in frontDoor ? [.. names, FrontDoorResource] : names)
-            {
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
-            }
-
-            var connectionString = await app.GetConnectionStringAsync(DatabaseResource, timeout.Token);
-            // The AppHost gives replica i the instance id relay-i (one relay included), and a relay's slot is
+            var connectionString = await app.GetConnectionStringAsync(DatabaseResource, cancellationToken);
+            // The AppHost gives relay i the instance id relay-i (one relay included), and a relay's slot is
             // pgvideochat_ + its instance id (src/Relay/Replication/ReplicationSlot.cs).
             var relays = names.Select((name, index) => new RelayInstance(
                 name,
                 app.GetEndpoint(name),
-                () => app.ResourceNotifications.TryGet(name)?.ProcessId,
-                $"pgvideochat_relay_{index}")).ToList();
+                () => app.GetProcessId(name),
+                string.Create(CultureInfo.InvariantCulture, $"pgvideochat_relay_{index}"))).ToList();
             var target = new LoadTarget(options, frontDoor ? app.GetEndpoint(FrontDoorResource) : relays[0].Url, relays, connectionString, app, frontDoor);
             log(frontDoor
                 ? $"app model up: front door {target.RelayUri} (pid {target.FrontDoorPid}) over {string.Join(", ", relays.Select(r => $"{r.Name} {r.Url} (pid {r.Pid()})"))}; postgres pid {target.PostgresPid}"
@@ -124,6 +126,24 @@ public sealed class LoadTarget : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The relays in index order: <c>relay</c> when the AppHost runs one, <c>relay-0</c> … <c>relay-(N-1)</c> with
+    /// <c>--Relay:Replicas=N</c> (separate resources: Aspire's replicas would share one name and one slot).
+    /// </summary>
+    private static List<string> RelayNames(DistributedApplicationModel model)
+    {
+        var projects = model.Resources.OfType<ProjectResource>().Select(p => p.Name).ToList();
+        if (projects.Contains(RelayResource))
+        {
+            return [RelayResource];
+        }
+
+        var prefix = RelayResource + "-";
+        return [.. projects
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            .OrderBy(name => int.Parse(name.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture))];
     }
 
     /// <summary>Stops every relay of the app model (the baseline measures Postgres without them).</summary>

@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace PgVideoChat.Relay.Tests.Reliability;
 
 /// <summary>Hundreds of connects and disconnects per second: nothing leaks.</summary>
-public sealed class ConnectionStormTests(FaultFixture fixture, ITestOutputHelper output) : IClassFixture<FaultFixture>
+[Collection(AppModelCollections.Fault)]
+public sealed class ConnectionStormTests(FaultFixture fixture, ITestOutputHelper output)
 {
     /// <summary>
     /// The rate asserted. Measured 2000 storms (16 workers) on 2 cores with relay, Postgres and test host on the same box:

@@ -4,12 +4,14 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Auth;
+using PgVideoChat.TestSupport;
 using Xunit.Abstractions;
 
 namespace PgVideoChat.Relay.Tests.Reliability;
 
 /// <summary>Fuzzed frames, floods, forged and expired tokens, awkward chat text.</summary>
-public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper output) : IClassFixture<FaultFixture>
+[Collection(AppModelCollections.Fault)]
+public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper output)
 {
     private static readonly int[] DocumentedCloseCodes = [1000, 1007, CloseCodes.Malformed, CloseCodes.TooLarge, CloseCodes.Flooding];
 
@@ -53,7 +55,7 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
                 }
                 catch (TimeoutException ex)
                 {
-                    throw new TimeoutException($"case {sent} ({Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 64)))}… {bytes.Length} bytes as {type}) got neither a reply nor a close\n{string.Join('\n', fixture.App.ResourceLogs.GetLines("relay").TakeLast(40).Select(l => l.Content))}", ex);
+                    throw new TimeoutException($"case {sent} ({Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 64)))}… {bytes.Length} bytes as {type}) got neither a reply nor a close\n{string.Join('\n', fixture.App.GetResourceLogs().GetLines("relay").TakeLast(40).Select(l => l.Content))}", ex);
                 }
                 catch (Exception ex) when (ex is InvalidOperationException or WebSocketException)
                 {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests.Reliability;
 
@@ -22,11 +23,11 @@ public sealed class PostgresRestartTests(FaultFixture fixture) : IClassFixture<F
 
         if (shutdown == "fast")
         {
-            await fixture.App.StopResourceAsync("postgres");
+            await fixture.App.StopResourceAsync("postgres", ct);
         }
         else
         {
-            await fixture.App.KillResourceAsync("postgres");
+            await fixture.App.KillResourceAsync("postgres", ct);
         }
 
         await ProcessProbe.WaitUntilAsync(async () => !await ProcessProbe.IsHealthyAsync(fixture.RelayUri, ct), TimeSpan.FromSeconds(30), "the relay reports unhealthy", ct);

@@ -63,7 +63,8 @@ internal static class ProcessProbe
         return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 
-    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
+    /// <summary>True while the process runs (a zombie awaiting its reaper counts as gone).</summary>
+    public static bool IsAlive(int pid) => PgVideoChat.TestSupport.ProcFs.IsAlive(pid);
 
     public static async Task<double> MetricAsync(Uri relay, string name, string? label, CancellationToken cancellationToken)
     {

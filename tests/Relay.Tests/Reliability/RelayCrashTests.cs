@@ -1,4 +1,5 @@
 using PgVideoChat.Protocol;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests.Reliability;
 
@@ -26,7 +27,7 @@ public sealed class RelayCrashTests(FaultFixture fixture) : IClassFixture<FaultF
         }
 
         var pid = fixture.RelayProcessId;
-        await fixture.App.KillResourceAsync("relay");
+        await fixture.App.KillResourceAsync("relay", ct);
         Assert.False(ProcessProbe.IsAlive(pid));
         await alice.WaitForCloseAsync(ct);
         await bob.WaitForCloseAsync(ct);
