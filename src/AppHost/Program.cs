@@ -11,6 +11,7 @@ var relays = builder.AddRelays(videochat, signingKey);
 
 var webclient = builder.AddProject<Projects.WebClient>("webclient")
     .WithHttpEndpoint(port: 5080)
+    .WithHttpHealthCheck("/health")
     .WithServiceDefaultsEnvironment();
 
 if (relays.Count == 1)

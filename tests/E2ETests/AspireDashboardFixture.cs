@@ -4,6 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Npgsql;
 
@@ -46,11 +47,17 @@ public sealed class AspireDashboardFixture : IAsyncLifetime
                 options.AllowUnsecuredTransport = true;
             },
             cts.Token);
+        // Aspire echoes every resource's log lines to the test host's console; the dashboard shows them instead.
+        builder.Services.AddLogging(logging => logging
+            .AddFilter($"{builder.Environment.ApplicationName}.Resources", LogLevel.None)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("webclient", cts.Token);
         ConnectionString = new NpgsqlConnectionStringBuilder(await _app.GetConnectionStringAsync("videochat", cts.Token)) { Pooling = false }.ConnectionString;
 
+        // The testing builder randomizes ports (DcpPublisher:RandomizePorts), the dashboard's too: ask its resource.
+        DashboardUrl = await DashboardUrlAsync(_app, cts.Token);
         var token = _app.Services.GetRequiredService<IConfiguration>()["AppHost:BrowserToken"]
             ?? throw new InvalidOperationException("The AppHost has no dashboard browser token (AppHost:BrowserToken).");
         _playwright = await Playwright.CreateAsync();
@@ -109,6 +116,20 @@ public sealed class AspireDashboardFixture : IAsyncLifetime
         await using var command = new NpgsqlCommand(sql, connection);
         var value = await command.ExecuteScalarAsync();
         return value is DBNull or null ? default : (T)value;
+    }
+
+    private static async Task<Uri> DashboardUrlAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        await foreach (var update in app.ResourceNotifications.WatchAsync(cancellationToken))
+        {
+            if (update.Resource.Name == "aspire-dashboard"
+                && update.Snapshot.Urls.FirstOrDefault(u => u.Name is "http" or "https" && !u.IsInternal) is { } url)
+            {
+                return new Uri(url.Url);
+            }
+        }
+
+        throw new InvalidOperationException("The app model has no running aspire-dashboard resource with an http URL.");
     }
 
     private static int FreePort()

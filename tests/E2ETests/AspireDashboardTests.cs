@@ -59,18 +59,19 @@ public sealed partial class AspireDashboardTests(AspireDashboardFixture fixture)
         try
         {
             await Row("relay").Locator("fluent-button[aria-label='Stop resource']").ClickAsync();
-            await Expect(StateCell("relay")).ToHaveAttributeAsync("aria-label", new Regex("^(Finished|Exited)"), new() { Timeout = 30_000 });
+            // A stopped project reads "Project is no longer running." (Finished/Exited in the resource model).
+            await Expect(StateCell("relay")).ToHaveAttributeAsync("aria-label", new Regex("Finished|Exited|no longer running"), new() { Timeout = 30_000 });
             await Expect(StateCell(Slot)).ToHaveAttributeAsync("aria-label", new Regex("^Inactive"), new() { Timeout = 30_000 });
 
             var before = RetainedWal();
             await fixture.ExecuteAsync("CREATE TABLE dashboard_retained AS SELECT repeat('x', 1000) AS filler FROM generate_series(1, 20000)");
+            await WaitForAsync(() => Task.FromResult(RetainedWal()), retained => retained > before + 10_000_000, $"the slot's retained WAL to grow by 10 MB from {before} B");
             await Expect(StateCell(Slot)).ToHaveAttributeAsync("aria-label", "Inactive, retaining WAL", new() { Timeout = 30_000 });
-            Assert.True(RetainedWal() > before + 10_000_000, $"retained WAL {before} → {RetainedWal()} B");
 
             await Row(Slot).Locator("fluent-button[aria-label='Actions']").ClickAsync();
             await page.GetByText("Drop slot", new() { Exact = true }).ClickAsync();
-            await Expect(page.GetByRole(AriaRole.Dialog).Or(page.GetByRole(AriaRole.Alertdialog)).First).ToContainTextAsync($"Drop the replication slot {Slot}?");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Yes", Exact = true }).ClickAsync();
+            await Expect(page.GetByText($"Drop the replication slot {Slot}?")).ToBeVisibleAsync();
+            await ConfirmAsync();
 
             await Expect(Row(Slot)).ToHaveCountAsync(0, new() { Timeout = 30_000 });
             Assert.Equal(0L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{Slot}'"));
@@ -102,7 +103,7 @@ public sealed partial class AspireDashboardTests(AspireDashboardFixture fixture)
 
         await Row("relay").Locator("fluent-button[aria-label='Actions']").ClickAsync();
         await page.GetByText("Recreate slot", new() { Exact = true }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Yes", Exact = true }).ClickAsync();
+        await ConfirmAsync();
 
         var after = await WaitForAsync(
             () => fixture.ScalarAsync<string>($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}' AND active AND restart_lsn >= '{position}'"),
@@ -113,6 +114,9 @@ public sealed partial class AspireDashboardTests(AspireDashboardFixture fixture)
         using var cts = new CancellationTokenSource(Patience);
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("relay", cts.Token);
     }
+
+    // The confirmation's buttons are Fluent web components whose label sits in a slot: found by their text.
+    private Task ConfirmAsync() => fixture.Page.Locator("fluent-button").Filter(new() { HasTextRegex = YesPattern() }).ClickAsync();
 
     private async Task OpenResourcesAsync()
     {
@@ -165,6 +169,9 @@ public sealed partial class AspireDashboardTests(AspireDashboardFixture fixture)
 
         return value;
     }
+
+    [GeneratedRegex(@"^\s*Yes\s*$")]
+    private static partial Regex YesPattern();
 
     [GeneratedRegex(@"^\d{1,2}:\d{2}:\d{2}\s?[AP]M$")]
     private static partial Regex TimePattern();
