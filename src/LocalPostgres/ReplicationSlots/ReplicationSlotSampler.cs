@@ -29,8 +29,19 @@ internal sealed partial class ReplicationSlotSampler(
     public async Task RunAsync(CancellationToken stopping)
     {
         var logger = loggers.GetLogger(database);
-        var failing = false;
         using var timer = new PeriodicTimer(interval);
+        try
+        {
+            await SampleUntilStoppedAsync(timer, logger, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SampleUntilStoppedAsync(PeriodicTimer timer, ILogger logger, CancellationToken stopping)
+    {
+        var failing = false;
         do
         {
             if (!IsRunning())
