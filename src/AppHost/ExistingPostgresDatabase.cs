@@ -44,15 +44,7 @@ internal static class ExistingPostgresDatabase
                     }
                 }
 
-                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{databaseName.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
-                try
-                {
-                    await create.ExecuteNonQueryAsync(cancellationToken);
-                }
-                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
-                {
-                }
-
+                await PostgresDatabases.CreateIfMissingAsync(connection, databaseName, cancellationToken);
                 return HealthCheckResult.Healthy();
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ArgumentException)

@@ -32,10 +32,10 @@ public sealed class AspireDashboardFixture : IAsyncLifetime
     {
         var chromium = Chromium.Resolve();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        DashboardUrl = new Uri($"http://localhost:{FreePort()}");
+        // Free ports for the dashboard's own endpoints, so that it never collides with another app model on the machine.
         string[] args =
         [
-            $"--ASPNETCORE_URLS={DashboardUrl}",
+            $"--ASPNETCORE_URLS=http://localhost:{FreePort()}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{FreePort()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{FreePort()}",
         ];

@@ -101,7 +101,7 @@ public sealed class ThrowawayDirectoryTests
     {
         while (true)
         {
-            if (LocalPostgresLifecycle.RunningPostmaster(data) is { } pid && LinuxProcess.Read(pid) is { } postmaster)
+            if (PostmasterPidFile.RunningPostmaster(data) is { } pid && LinuxProcess.Read(pid) is { } postmaster)
             {
                 return postmaster;
             }

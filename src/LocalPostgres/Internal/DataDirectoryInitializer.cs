@@ -1,12 +1,8 @@
-using System.Security.Cryptography;
-
 namespace PgVideoChat.Hosting.LocalPostgres;
 
 /// <summary>Runs initdb when a data directory is new, and keeps the superuser password of a persistent one.</summary>
 internal static class DataDirectoryInitializer
 {
-    private const string PasswordAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
     /// <summary>Runs initdb unless the data directory already holds a cluster; returns whether it did.</summary>
     public static async Task<bool> InitializeAsync(
         PostgresBinaries binaries,

@@ -24,7 +24,7 @@ internal static partial class LocalPostgresLifecycle
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
         var directory = server.DataDirectory;
         directory.EnsureRoot();
-        if (RunningPostmaster(directory.Data) is { } pid)
+        if (PostmasterPidFile.RunningPostmaster(directory.Data) is { } pid)
         {
             throw new DistributedApplicationException(
                 $"The data directory {directory.Data} is in use by a running Postgres (pid {pid}): stop that server (or the AppHost that runs it), or use another data directory.");
@@ -115,7 +115,7 @@ internal static partial class LocalPostgresLifecycle
 
     private static async Task PublishServerPropertiesAsync(LocalPostgresServerResource server, string resourceId, ResourceNotificationService notifications)
     {
-        var pid = RunningPostmaster(server.DataDirectory.Data);
+        var pid = PostmasterPidFile.RunningPostmaster(server.DataDirectory.Data);
         await notifications.PublishUpdateAsync(server, resourceId, s => s with
         {
             Properties = WithProperty(
@@ -139,13 +139,11 @@ internal static partial class LocalPostgresLifecycle
             var builder = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = "postgres", Pooling = false };
             await using var connection = new NpgsqlConnection(builder.ConnectionString);
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database.DatabaseName.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
-            try
+            if (await PostgresDatabases.CreateIfMissingAsync(connection, database.DatabaseName, cancellationToken).ConfigureAwait(false))
             {
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 Log.DatabaseCreated(logger, database.DatabaseName);
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+            else
             {
                 Log.DatabaseExists(logger, database.DatabaseName);
             }
@@ -167,36 +165,15 @@ internal static partial class LocalPostgresLifecycle
     private static ImmutableArray<ResourcePropertySnapshot> WithProperty(ImmutableArray<ResourcePropertySnapshot> properties, string name, string? value)
         => [.. properties.Where(p => p.Name != name), new ResourcePropertySnapshot(name, value)];
 
-    /// <summary>The pid in <c>postmaster.pid</c> when that process is alive and is a Postgres.</summary>
-    internal static int? RunningPostmaster(string dataDirectory)
-    {
-        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
-        try
-        {
-            if (File.Exists(pidFile)
-                && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && ProcessIdentity.IsRunning(pid)
-                && File.ReadAllText($"/proc/{pid}/cmdline").Contains("postgres", StringComparison.Ordinal))
-            {
-                return pid;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        return null;
-    }
-
     private static void RemoveThrowaway(LocalDataDirectory directory)
     {
         // DCP stops the server as the AppHost stops; give its fast shutdown a moment before removing its files.
-        for (var i = 0; i < 100 && RunningPostmaster(directory.Data) is not null; i++)
+        for (var i = 0; i < 100 && PostmasterPidFile.RunningPostmaster(directory.Data) is not null; i++)
         {
             Thread.Sleep(100);
         }
 
-        if (RunningPostmaster(directory.Data) is null)
+        if (PostmasterPidFile.RunningPostmaster(directory.Data) is null)
         {
             ThrowawayDirectories.Delete(directory.Root);
         }

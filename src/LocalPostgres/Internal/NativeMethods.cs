@@ -18,13 +18,4 @@ internal static class Signals
     public const int SIGQUIT = 3;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
-
-    public static string Name(int signal) => signal switch
-    {
-        SIGINT => "INT",
-        SIGQUIT => "QUIT",
-        SIGKILL => "KILL",
-        SIGTERM => "TERM",
-        _ => signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

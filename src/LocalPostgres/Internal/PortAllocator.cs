@@ -12,18 +12,4 @@ internal static class PortAllocator
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    public static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

@@ -76,28 +76,11 @@ internal static class ThrowawayDirectories
         return removed;
     }
 
-    // A pid from an old postmaster.pid may have been recycled by an unrelated process.
-    private static bool IsPostgres(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("postgres", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
     private static void StopOrphanedServer(string dataDirectory)
     {
-        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
         try
         {
-            if (File.Exists(pidFile)
-                && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && ProcessIdentity.IsRunning(pid)
-                && IsPostgres(pid))
+            if (PostmasterPidFile.RunningPostmaster(dataDirectory) is { } pid)
             {
                 NativeMethods.Kill(pid, Signals.SIGQUIT);
                 for (var i = 0; i < 50 && ProcessIdentity.IsRunning(pid); i++)

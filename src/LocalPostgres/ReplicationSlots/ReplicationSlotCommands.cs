@@ -14,11 +14,7 @@ public static class ReplicationSlotCommands
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         ArgumentException.ThrowIfNullOrEmpty(slotName);
         await using var connection = await OpenAsync(connectionString, cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = slotName });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return await DropIfInactiveAsync(connection, slotName, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -32,7 +28,7 @@ public static class ReplicationSlotCommands
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         ArgumentException.ThrowIfNullOrEmpty(slotName);
         await using var connection = await OpenAsync(connectionString, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; attempt <= 5; attempt++)
         {
             await using (var terminate = new NpgsqlCommand(
                 "SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", connection))
@@ -41,26 +37,30 @@ public static class ReplicationSlotCommands
                 await terminate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await using var drop = new NpgsqlCommand(
-                "SELECT active FROM pg_replication_slots WHERE slot_name = $1", connection);
-            drop.Parameters.Add(new NpgsqlParameter { Value = slotName });
-            var active = await drop.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            if (active is null)
-            {
-                return false;
-            }
-
-            // The consumer may have reconnected between the two statements: end it again.
-            if (await DropInactiveAsync(connectionString, slotName, cancellationToken).ConfigureAwait(false))
+            // The consumer may have reconnected between the two statements: then end it again.
+            if (await DropIfInactiveAsync(connection, slotName, cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }
 
-            if (attempt == 5)
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", connection);
+            exists.Parameters.Add(new NpgsqlParameter { Value = slotName });
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
             {
-                throw new InvalidOperationException($"The slot {slotName} was taken again by its consumer five times before it could be dropped.");
+                return false;
             }
         }
+
+        throw new InvalidOperationException($"The slot {slotName} was taken again by its consumer five times before it could be dropped.");
+    }
+
+    private static async Task<bool> DropIfInactiveAsync(NpgsqlConnection connection, string slotName, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = slotName });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
