@@ -10,6 +10,7 @@ public static class RequestTypes
     public const string CallHangup = "call.hangup";
     public const string MediaState = "media.state";
     public const string ChatSend = "chat.send";
+    public const string ChatHistory = "chat.history";
     public const string Ping = "ping";
 }
 
@@ -23,7 +24,7 @@ public sealed record ClientRequest(string Type, string? Rid)
     /// <summary><c>call.invite</c>: the callees.</summary>
     public IReadOnlyList<long> Invitees { get; init; } = [];
 
-    /// <summary><c>chat.send</c>: the recipient of a direct message.</summary>
+    /// <summary><c>chat.send</c>: the recipient of a direct message; <c>chat.history</c>: the other user of a direct conversation.</summary>
     public long? To { get; init; }
 
     public string? Text { get; init; }
@@ -33,4 +34,10 @@ public sealed record ClientRequest(string Type, string? Rid)
     public bool Audio { get; init; }
 
     public bool Video { get; init; }
+
+    /// <summary><c>chat.history</c>: only messages with a smaller id (older); null for the newest.</summary>
+    public long? Before { get; init; }
+
+    /// <summary><c>chat.history</c>: the page size.</summary>
+    public int Limit { get; init; }
 }

@@ -7,10 +7,10 @@ public enum ParseStatus
 {
     Ok,
 
-    /// <summary>Not JSON, not an object or not UTF-8: the connection is closed with 4400.</summary>
+    /// <summary>Not JSON, not an object, nested too deep or with a duplicate key: the connection is closed with 4400.</summary>
     Malformed,
 
-    /// <summary>Well-formed JSON with a missing or wrong field: an <c>invalid_message</c> error.</summary>
+    /// <summary>A JSON object with a missing or wrong field: an <c>invalid_message</c> error.</summary>
     Invalid,
 
     /// <summary>A <c>type</c> this relay does not know: an <c>unknown_type</c> error.</summary>
@@ -20,6 +20,13 @@ public enum ParseStatus
 /// <summary>Parses client → relay control messages (docs/protocol.md, section 3).</summary>
 public static class ClientRequestParser
 {
+    private static readonly JsonDocumentOptions Options = new()
+    {
+        MaxDepth = ProtocolLimits.MaxJsonDepth,
+        // Two parsers that keep different ones of two equal keys read different messages: refuse the ambiguity.
+        AllowDuplicateProperties = false,
+    };
+
     public static ParseStatus TryParse(ReadOnlyMemory<byte> utf8Json, out ClientRequest? request, out string? rid, out string error)
     {
         request = null;
@@ -27,16 +34,17 @@ public static class ClientRequestParser
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8Json, new JsonDocumentOptions { MaxDepth = 8 });
+            document = JsonDocument.Parse(utf8Json, Options);
         }
         catch (JsonException ex)
         {
+            // The reader's own message names the position; it carries no .NET type or stack.
             error = $"not valid JSON: {ex.Message}";
             return ParseStatus.Malformed;
         }
         catch (ArgumentException ex)
         {
-            // Invalid UTF-8 surfaces here on some paths.
+            // Invalid UTF-8 surfaces here on some paths (the WebSocket layer normally refuses it first with 1007).
             error = $"not valid UTF-8 JSON: {ex.Message}";
             return ParseStatus.Malformed;
         }
@@ -50,24 +58,20 @@ public static class ClientRequestParser
                 return ParseStatus.Malformed;
             }
 
-            if (root.TryGetProperty("rid", out var ridElement))
+            // rid first: every later error can then carry it.
+            var ridProblem = JsonFields.ReadOptionalToken(root, "rid", ProtocolLimits.MaxRequestIdLength, out rid);
+            if (ridProblem is not null)
             {
-                if (ridElement.ValueKind != JsonValueKind.String || ridElement.GetString()!.Length > ProtocolLimits.MaxRequestIdLength)
-                {
-                    error = $"rid must be a string of at most {ProtocolLimits.MaxRequestIdLength} characters";
-                    return ParseStatus.Invalid;
-                }
-
-                rid = ridElement.GetString();
+                error = ridProblem;
+                return ParseStatus.Invalid;
             }
 
-            if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            if (!root.TryGetProperty("type", out var typeElement) || !JsonFields.TryGetText(typeElement, out var type))
             {
                 error = "type must be a string";
                 return ParseStatus.Invalid;
             }
 
-            var type = typeElement.GetString()!;
             var parsed = new ClientRequest(type, rid);
             string? problem;
             switch (type)
@@ -81,23 +85,26 @@ public static class ClientRequestParser
                     break;
                 case RequestTypes.CallAdd:
                     long addCall = 0, addUser = 0;
-                    problem = ReadId(root, "callId", out addCall) ?? ReadId(root, "userId", out addUser);
+                    problem = JsonFields.ReadId(root, "callId", out addCall) ?? JsonFields.ReadId(root, "userId", out addUser);
                     parsed = parsed with { CallId = addCall, UserId = addUser };
                     break;
                 case RequestTypes.CallAccept or RequestTypes.CallDecline or RequestTypes.CallHangup:
-                    problem = ReadId(root, "callId", out var callId);
+                    problem = JsonFields.ReadId(root, "callId", out var callId);
                     parsed = parsed with { CallId = callId };
                     break;
                 case RequestTypes.MediaState:
                     long stateCall = 0;
                     bool audio = false, video = false;
-                    problem = ReadId(root, "callId", out stateCall)
-                        ?? ReadBool(root, "audio", out audio)
-                        ?? ReadBool(root, "video", out video);
+                    problem = JsonFields.ReadId(root, "callId", out stateCall)
+                        ?? JsonFields.ReadBool(root, "audio", out audio)
+                        ?? JsonFields.ReadBool(root, "video", out video);
                     parsed = parsed with { CallId = stateCall, Audio = audio, Video = video };
                     break;
                 case RequestTypes.ChatSend:
                     problem = ReadChat(root, ref parsed);
+                    break;
+                case RequestTypes.ChatHistory:
+                    problem = ReadHistory(root, ref parsed);
                     break;
                 default:
                     error = $"unknown type '{Truncate(type)}'";
@@ -118,13 +125,12 @@ public static class ClientRequestParser
 
     private static string? ReadChat(JsonElement root, ref ClientRequest parsed)
     {
-        if (!root.TryGetProperty("text", out var textElement) || textElement.ValueKind != JsonValueKind.String)
+        if (!root.TryGetProperty("text", out var textElement) || !JsonFields.TryGetText(textElement, out var text))
         {
             return "text must be a string";
         }
 
-        var text = textElement.GetString()!;
-        if (text.Length is 0 or > ProtocolLimits.MaxChatTextLength)
+        if (text.Length == 0 || ProtocolText.CodePoints(text) > ProtocolLimits.MaxChatTextLength)
         {
             return $"text must have 1..{ProtocolLimits.MaxChatTextLength} characters";
         }
@@ -134,34 +140,45 @@ public static class ClientRequestParser
             return "text must not contain NUL characters";
         }
 
-        var hasCall = root.TryGetProperty("callId", out var callElement) && callElement.ValueKind != JsonValueKind.Null;
-        var hasTo = root.TryGetProperty("to", out var toElement) && toElement.ValueKind != JsonValueKind.Null;
-        if (hasCall == hasTo)
-        {
-            return "exactly one of callId and to is required";
-        }
-
-        long callId = 0;
-        long to = 0;
-        var problem = hasCall ? ReadId(root, "callId", out callId) : ReadId(root, "to", out to);
+        string? clientMsgId = null;
+        var problem = ReadConversation(root, "to", out var callId, out var to)
+            ?? JsonFields.ReadOptionalToken(root, "clientMsgId", ProtocolLimits.MaxClientMessageIdLength, out clientMsgId);
         if (problem is not null)
         {
             return problem;
         }
 
-        string? clientMsgId = null;
-        if (root.TryGetProperty("clientMsgId", out var idElement) && idElement.ValueKind != JsonValueKind.Null)
-        {
-            if (idElement.ValueKind != JsonValueKind.String || idElement.GetString()!.Length is 0 or > ProtocolLimits.MaxClientMessageIdLength)
-            {
-                return $"clientMsgId must be a string of 1..{ProtocolLimits.MaxClientMessageIdLength} characters";
-            }
+        parsed = parsed with { Text = text, CallId = callId ?? 0, To = to, ClientMsgId = clientMsgId };
+        return null;
+    }
 
-            clientMsgId = idElement.GetString();
+    private static string? ReadHistory(JsonElement root, ref ClientRequest parsed)
+    {
+        long? before = null;
+        var limit = ProtocolLimits.DefaultChatHistoryPage;
+        var problem = ReadConversation(root, "with", out var callId, out var with)
+            ?? JsonFields.ReadOptionalId(root, "before", out before)
+            ?? JsonFields.ReadOptionalInt(root, "limit", 1, ProtocolLimits.MaxChatHistoryPage, ProtocolLimits.DefaultChatHistoryPage, out limit);
+        if (problem is not null)
+        {
+            return problem;
         }
 
-        parsed = parsed with { Text = text, CallId = callId, To = hasTo ? to : null, ClientMsgId = clientMsgId };
+        parsed = parsed with { CallId = callId ?? 0, To = with, Before = before, Limit = limit };
         return null;
+    }
+
+    /// <summary>A call's chat or a direct conversation: exactly one of <c>callId</c> and <paramref name="userField"/>.</summary>
+    private static string? ReadConversation(JsonElement root, string userField, out long? callId, out long? userId)
+    {
+        userId = null;
+        var problem = JsonFields.ReadOptionalId(root, "callId", out callId) ?? JsonFields.ReadOptionalId(root, userField, out userId);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return callId.HasValue == userId.HasValue ? $"exactly one of callId and {userField} is required" : null;
     }
 
     private static string? ReadInvitees(JsonElement root, out IReadOnlyList<long> invitees)
@@ -181,9 +198,9 @@ public static class ClientRequestParser
         var ids = new List<long>(count);
         foreach (var item in toElement.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id) || id <= 0)
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id) || id is <= 0 or > ProtocolLimits.MaxId)
             {
-                return "to must hold positive integer user ids";
+                return "to must hold positive integer user ids below 2^53";
             }
 
             if (!ids.Contains(id))
@@ -193,30 +210,6 @@ public static class ClientRequestParser
         }
 
         invitees = ids;
-        return null;
-    }
-
-    private static string? ReadId(JsonElement root, string name, out long value)
-    {
-        value = 0;
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind != JsonValueKind.Number
-            || !element.TryGetInt64(out value) || value <= 0)
-        {
-            return $"{name} must be a positive integer";
-        }
-
-        return null;
-    }
-
-    private static string? ReadBool(JsonElement root, string name, out bool value)
-    {
-        value = false;
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            return $"{name} must be true or false";
-        }
-
-        value = element.GetBoolean();
         return null;
     }
 

@@ -102,14 +102,19 @@ public sealed record ChatMessage(
 public sealed record AckMessage(
     string Rid,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CallId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Id = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Id = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ChatEntry>? Messages = null)
 {
     [JsonPropertyOrder(-1)]
     public string Type { get; init; } = "ack";
 }
 
 /// <summary>A request that was not carried out; the connection stays open.</summary>
-public sealed record ErrorMessage(string? Rid, string Code, string Message)
+public sealed record ErrorMessage(
+    string? Rid,
+    string Code,
+    string Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfterMs = null)
 {
     [JsonPropertyOrder(-1)]
     public string Type { get; init; } = "error";

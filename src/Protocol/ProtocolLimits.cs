@@ -17,6 +17,17 @@ public static class ProtocolLimits
     public const int MinAudioSampleRate = 8000;
     public const int MaxAudioSampleRate = 48000;
 
+    /// <summary>Objects and arrays nest at most this deep in a control message (the messages need 3).</summary>
+    public const int MaxJsonDepth = 8;
+
+    /// <summary>Ids stay below 2^53 so that JavaScript holds them exactly.</summary>
+    public const long MaxId = (1L << 53) - 1;
+
+    /// <summary>The chat messages in <c>hello</c>, and the most a <c>chat.history</c> page returns.</summary>
+    public const int MaxChatHistoryPage = 100;
+
+    public const int DefaultChatHistoryPage = 50;
+
     /// <summary>The largest binary message a client may send: header plus the largest payload.</summary>
     public const int MaxBinaryMessageBytes = MediaFrameHeader.Size + MaxVideoFrameBytes;
 }

@@ -9,6 +9,7 @@ using PgVideoChat.Relay.Chat;
 using PgVideoChat.Relay.Connections;
 using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Ingest;
+using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Replication;
 using PgVideoChat.Relay.Sharding;
@@ -71,6 +72,7 @@ internal static class RelayExtensions
         services.AddSingleton<HelloSnapshot>();
         services.AddSingleton<FanOutRouter>();
         services.AddSingleton<ReplicationRowDispatcher>();
+        services.AddSingleton<UserRequestLimits>();
         services.AddSingleton<ClientMessageHandler>();
         services.AddSingleton<MediaIngestPipeline>();
         services.AddHostedService(static sp => sp.GetRequiredService<MediaIngestPipeline>());

@@ -76,6 +76,14 @@ internal sealed class RelayOptions
     [Required]
     [ValidateObjectMembers]
     public Sharding.ShardingOptions Sharding { get; set; } = new();
+
+    [Required]
+    [ValidateObjectMembers]
+    public Limits.RequestLimitOptions Limits { get; set; } = new();
+
+    /// <summary>A joined participant of an active call who has been offline this long leaves it (as if they hung up).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan AbandonedParticipantAfter { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 internal sealed class AuthOptions

@@ -43,15 +43,15 @@ public sealed class ProtocolCodecTests
     public void Media_rules_check_jpeg_marker_sizes_and_whole_samples()
     {
         var video = MediaFrameHeader.Video(1, 1, 1, 640, 360);
-        Assert.Null(MediaFrameRules.Validate(video, [0xFF, 0xD8, 0, 0]));
-        Assert.NotNull(MediaFrameRules.Validate(video, [0x89, 0x50]));
-        Assert.NotNull(MediaFrameRules.Validate(video, []));
-        Assert.NotNull(MediaFrameRules.Validate(video, new byte[ProtocolLimits.MaxVideoFrameBytes + 1]));
+        Assert.Null(MediaFrameRules.Check(video, [0xFF, 0xD8, 0, 0]));
+        Assert.NotNull(MediaFrameRules.Check(video, [0x89, 0x50]));
+        Assert.NotNull(MediaFrameRules.Check(video, []));
+        Assert.NotNull(MediaFrameRules.Check(video, new byte[ProtocolLimits.MaxVideoFrameBytes + 1]));
         var stereo = MediaFrameHeader.Audio(1, 1, 1, 2, 44100);
-        Assert.Null(MediaFrameRules.Validate(stereo, new byte[1764 * 2]));
-        Assert.NotNull(MediaFrameRules.Validate(stereo, new byte[6]));
-        Assert.NotNull(MediaFrameRules.Validate(MediaFrameHeader.Audio(1, 1, 1, 1, 96000), new byte[4]));
-        Assert.NotNull(MediaFrameRules.Validate(MediaFrameHeader.Audio(1, 1, 1, 3, 48000), new byte[6]));
+        Assert.Null(MediaFrameRules.Check(stereo, new byte[1764 * 2]));
+        Assert.NotNull(MediaFrameRules.Check(stereo, new byte[6]));
+        Assert.NotNull(MediaFrameRules.Check(MediaFrameHeader.Audio(1, 1, 1, 1, 96000), new byte[4]));
+        Assert.NotNull(MediaFrameRules.Check(MediaFrameHeader.Audio(1, 1, 1, 3, 48000), new byte[6]));
     }
 
     [Theory]
@@ -71,11 +71,70 @@ public sealed class ProtocolCodecTests
     [InlineData("""[]""", ParseStatus.Malformed)]
     [InlineData("""{"type":""", ParseStatus.Malformed)]
     [InlineData("""{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":1}}}}}}}}}""", ParseStatus.Malformed)]
+    // JSON that is well-formed but no valid Unicode text: a lone surrogate escape in any string field.
+    [InlineData("""{"type":"chat.send","to":6,"text":"a\ud800b"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.send","to":6,"text":"hi","clientMsgId":"\udc00"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"ping","rid":"\ud83d"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"pi\ud800ng"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.send","to":6,"text":"\ud83d\ude00"}""", ParseStatus.Ok)]
+    [InlineData("""{"type":"chat.send","to":6,"text":"hi","clientMsgId":"a\u0001"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"ping","type":"ping"}""", ParseStatus.Malformed)]
+    [InlineData("""{"rid":"x"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":7}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":null}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"call.accept","callId":5.0}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"call.accept","callId":5e0}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"call.accept","callId":9007199254740992}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"call.accept","callId":9007199254740991}""", ParseStatus.Ok)]
+    [InlineData("""{"type":"call.accept","callId":1e400}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.history","callId":5}""", ParseStatus.Ok)]
+    [InlineData("""{"type":"chat.history","with":6,"before":900,"limit":100}""", ParseStatus.Ok)]
+    [InlineData("""{"type":"chat.history","with":6,"limit":101}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.history","with":6,"limit":0}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.history"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"chat.history","callId":5,"with":6}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"ping","rid":"1234567890123456789012345678901234567890123456789012345678901234"}""", ParseStatus.Ok)]
+    [InlineData("""{"type":"ping","rid":"12345678901234567890123456789012345678901234567890123456789012345"}""", ParseStatus.Invalid)]
+    [InlineData("""{"a":[[[[[[[1]]]]]]],"type":"ping"}""", ParseStatus.Ok)] // 8 levels, the object included
+    [InlineData("""{"a":[[[[[[[[1]]]]]]]],"type":"ping"}""", ParseStatus.Malformed)]
     public void Control_messages_parse_to_ok_invalid_unknown_or_malformed(string json, ParseStatus expected)
     {
         var status = ClientRequestParser.TryParse(Encoding.UTF8.GetBytes(json), out var request, out _, out var error);
         Assert.True(expected == status, $"{json}: {status} ({error})");
         Assert.Equal(expected == ParseStatus.Ok, request is not null);
+    }
+
+    [Fact]
+    public void Chat_text_is_measured_in_code_points_as_postgres_char_length_does()
+    {
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F600", ProtocolLimits.MaxChatTextLength));
+        Assert.Equal(ProtocolLimits.MaxChatTextLength * 2, emoji.Length);
+        Assert.Equal(ParseStatus.Ok, ClientRequestParser.TryParse(Chat(emoji), out _, out _, out var error));
+        Assert.Equal(ParseStatus.Invalid, ClientRequestParser.TryParse(Chat(emoji + "x"), out _, out _, out error));
+        Assert.Contains("1..4000 characters", error, StringComparison.Ordinal);
+
+        static byte[] Chat(string text) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { type = "chat.send", to = 6, text }));
+    }
+
+    [Fact]
+    public void A_refused_field_still_answers_with_the_rid_and_an_unpaired_surrogate_is_named()
+    {
+        var status = ClientRequestParser.TryParse(Encoding.UTF8.GetBytes("""{"rid":"r-1","type":"chat.send","to":6,"text":"\ud800"}"""), out _, out var rid, out var error);
+        Assert.Equal(ParseStatus.Invalid, status);
+        Assert.Equal("r-1", rid);
+        Assert.Equal("chat.send: text must be a string", error);
+    }
+
+    [Fact]
+    public void Size_faults_close_as_too_large_and_format_faults_as_malformed_for_both_kinds()
+    {
+        Assert.True(MediaFrameRules.Check(MediaFrameHeader.Video(1, 1, 1, 640, 360), new byte[ProtocolLimits.MaxVideoFrameBytes + 1])!.Value.TooLarge);
+        Assert.True(MediaFrameRules.Check(MediaFrameHeader.Audio(1, 1, 1, 1, 48000), new byte[ProtocolLimits.MaxAudioFrameBytes + 2])!.Value.TooLarge);
+        Assert.False(MediaFrameRules.Check(MediaFrameHeader.Video(1, 1, 1, 0, 360), [0xFF, 0xD8])!.Value.TooLarge);
+        Assert.False(MediaFrameRules.Check(MediaFrameHeader.Audio(1, 1, 1, 1, 48000), new byte[3])!.Value.TooLarge);
+        // Reserved fields (video c, audio b) are ignored: a newer client may use them.
+        Assert.Null(MediaFrameRules.Check(new MediaFrameHeader(MediaKind.Video, 1, 1, 1, 640, 360, 77, 0), [0xFF, 0xD8]));
+        Assert.Null(MediaFrameRules.Check(new MediaFrameHeader(MediaKind.Audio, 1, 1, 1, 1, 9, 48000, 0), new byte[4]));
     }
 
     [Fact]

@@ -137,8 +137,8 @@ public abstract class RelayAppFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// For fault tests: a known signing key (to forge expired tokens), a fast slot watchdog, a 2-s send timeout, and a small
-/// <c>max_slot_wal_keep_size</c> so that a stopped relay's slot can be invalidated in seconds.
+/// For fault tests: a known signing key (to forge expired tokens), a fast slot watchdog, a 2-s send timeout, a small
+/// <c>max_slot_wal_keep_size</c> so that a stopped relay's slot can be invalidated in seconds, and no connect limit.
 /// </summary>
 public sealed class FaultFixture : RelayAppFixture
 {
@@ -153,6 +153,10 @@ public sealed class FaultFixture : RelayAppFixture
         "--Relay:WatchdogInterval=00:00:01",
         "--Relay:FanOut:SendTimeout=00:00:02",
         "--Postgres:Settings:max_slot_wal_keep_size=64MB",
+        // The connection storm and the fuzzer reconnect one user thousands of times a minute on purpose; the connect
+        // limit has its own test on the default settings (ConnectLimitTests). Every other limit keeps its default.
+        "--Relay:Limits:Connect:Burst=1000000",
+        "--Relay:Limits:Connect:Tokens=1000000",
     ];
 
     /// <summary>The relay's own process (not the <c>dotnet run</c> DCP started it with), read fresh: a restart changes it.</summary>

@@ -103,6 +103,41 @@ internal sealed class CallStore(NpgsqlDataSource dataSource)
         return missed;
     }
 
+    /// <summary>
+    /// Joined participants of active calls who have been offline (no connection on any relay) for longer than
+    /// <paramref name="offlineFor"/> leave, as if they had hung up: a call whose people all closed their tabs ends
+    /// instead of staying active forever, and a call whose other side vanished ends for the one left waiting.
+    /// </summary>
+    public async Task<int> LeaveAbandonedAsync(TimeSpan offlineFor, CancellationToken cancellationToken)
+    {
+        var abandoned = new List<(long CallId, long UserId)>();
+        await using (var select = dataSource.CreateCommand("""
+            SELECT p.call_id, p.user_id FROM calls c
+            JOIN call_participants p ON p.call_id = c.id AND p.state = 'joined'
+            JOIN presence pr ON pr.user_id = p.user_id AND NOT pr.online AND pr.updated_at < now() - $1
+            WHERE c.state = 'active'
+            ORDER BY p.call_id, p.user_id LIMIT 100
+            """))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = offlineFor });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                abandoned.Add((reader.GetInt64(0), reader.GetInt64(1)));
+            }
+        }
+
+        var left = 0;
+        foreach (var (callId, userId) in abandoned)
+        {
+            // Under the row lock the rules decide again: another relay may have done it, or the user hung up meanwhile.
+            var outcome = await ChangeCoreAsync(callId, call => call.State == CallStates.Active ? CallRules.Hangup(call, userId) : ErrorCodes.InvalidState, cancellationToken);
+            left += outcome.Error is null ? 1 : 0;
+        }
+
+        return left;
+    }
+
     private async Task<CallOutcome> ChangeCoreAsync(long callId, Func<CallRecord, string?> change, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

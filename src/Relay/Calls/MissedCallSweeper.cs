@@ -3,7 +3,10 @@ using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.Calls;
 
-/// <summary>Turns ringing calls nobody answered into missed ones; idempotent, so every relay may run it.</summary>
+/// <summary>
+/// Turns ringing calls nobody answered into missed ones, and takes participants who have been offline too long out of
+/// active calls; both are idempotent under the call's row lock, so every relay may run them.
+/// </summary>
 internal sealed class MissedCallSweeper(
     CallStore calls, CallDirectory directory, RelayState state, IOptions<RelayOptions> options, ILogger<MissedCallSweeper> logger) : BackgroundService
 {
@@ -23,6 +26,12 @@ internal sealed class MissedCallSweeper(
                 if (missed > 0)
                 {
                     Log.CallsMissed(logger, missed);
+                }
+
+                var left = await calls.LeaveAbandonedAsync(options.Value.AbandonedParticipantAfter, stoppingToken);
+                if (left > 0)
+                {
+                    Log.AbandonedParticipantsLeft(logger, left, options.Value.AbandonedParticipantAfter);
                 }
 
                 directory.Prune(DateTime.UtcNow.AddMinutes(-5));

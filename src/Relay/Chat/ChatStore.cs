@@ -7,6 +7,9 @@ namespace PgVideoChat.Relay.Chat;
 /// <summary>The result of sending a chat message: an error, or the stored message's id.</summary>
 internal readonly record struct ChatOutcome(string? Error, long Id, string? Message = null);
 
+/// <summary>A page of chat history, oldest first, or an error.</summary>
+internal sealed record ChatPage(string? Error, IReadOnlyList<ChatEntry> Messages, string? Message = null);
+
 /// <summary>
 /// Stores chat messages. The INSERT is the publish: the row reaches the call's participants (or the direct
 /// message's two users) through the slot. A repeated <c>clientMsgId</c> returns the first message's id.
@@ -44,14 +47,15 @@ internal sealed class ChatStore(NpgsqlDataSource dataSource)
 
             var callState = reader.GetString(0);
             var participantState = reader.IsDBNull(1) ? null : reader.GetString(1);
+            // Somebody who was in the call learns that it is over; a stranger learns nothing more than not_participant.
+            if (participantState is not null && CallStates.IsTerminal(callState))
+            {
+                return new ChatOutcome(ErrorCodes.InvalidState, 0, $"call {request.CallId} has ended");
+            }
+
             if (participantState != ParticipantStates.Joined)
             {
                 return new ChatOutcome(ErrorCodes.NotParticipant, 0, $"you are not a joined participant of call {request.CallId}");
-            }
-
-            if (CallStates.IsTerminal(callState))
-            {
-                return new ChatOutcome(ErrorCodes.InvalidState, 0, $"call {request.CallId} has ended");
             }
         }
 
@@ -77,6 +81,63 @@ internal sealed class ChatStore(NpgsqlDataSource dataSource)
         existing.Parameters.Add(new NpgsqlParameter { Value = from });
         existing.Parameters.Add(new NpgsqlParameter { Value = request.ClientMsgId! });
         return new ChatOutcome(null, (long)(await existing.ExecuteScalarAsync(cancellationToken))!);
+    }
+
+    /// <summary>
+    /// Up to <see cref="ClientRequest.Limit"/> messages older than <see cref="ClientRequest.Before"/> of a call the user
+    /// took part in (joined, then maybe left) or of the user's direct conversation with another user, oldest first.
+    /// </summary>
+    public async Task<ChatPage> HistoryAsync(long userId, ClientRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        NpgsqlCommand command;
+        if (request.To is { } other)
+        {
+            // Both directions of the conversation, each an index range of chat_messages_direct.
+            command = new NpgsqlCommand($"""
+                SELECT {SelectColumns} FROM (
+                    (SELECT * FROM chat_messages WHERE to_user = $1 AND from_user = $2 AND id < $3 ORDER BY id DESC LIMIT $4)
+                    UNION ALL
+                    (SELECT * FROM chat_messages WHERE to_user = $2 AND from_user = $1 AND id < $3 ORDER BY id DESC LIMIT $4)
+                    ORDER BY id DESC LIMIT $4) page
+                ORDER BY id
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = other });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
+        }
+        else
+        {
+            await using var membership = new NpgsqlCommand("SELECT state FROM call_participants WHERE call_id = $1 AND user_id = $2", connection);
+            membership.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.CallId });
+            membership.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
+            if (await membership.ExecuteScalarAsync(cancellationToken) is not (ParticipantStates.Joined or ParticipantStates.Left))
+            {
+                return new ChatPage(ErrorCodes.NotParticipant, [], $"you did not take part in call {request.CallId}");
+            }
+
+            command = new NpgsqlCommand($"""
+                SELECT {SelectColumns} FROM (
+                    SELECT * FROM chat_messages WHERE call_id = $1 AND id < $3 ORDER BY id DESC LIMIT $4) page
+                ORDER BY id
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.CallId });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
+        }
+
+        await using (command)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.Before ?? long.MaxValue });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = request.Limit });
+            var messages = new List<ChatEntry>(request.Limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                messages.Add(Read(reader));
+            }
+
+            return new ChatPage(null, messages);
+        }
     }
 
     public static ChatEntry Read(NpgsqlDataReader reader)

@@ -29,8 +29,9 @@ internal sealed class ClientConnection : IDisposable
     private int _closeCode;
     private string _closeReason = string.Empty;
 
-    public ClientConnection(long id, WebSocket socket, long userId, FanOutOptions options, RelayMetrics metrics, RelayState state, ILogger logger)
+    public ClientConnection(long id, WebSocket socket, long userId, FanOutOptions options, int floodRefusals, RelayMetrics metrics, RelayState state, ILogger logger)
     {
+        FloodGuard = new Limits.ControlFloodGuard(TimeProvider.System, floodRefusals);
         _socket = socket;
         _options = options;
         _logger = logger;
@@ -43,6 +44,9 @@ internal sealed class ClientConnection : IDisposable
 
     /// <summary>Per-connection frame rate and error throttling; used only by the receive loop.</summary>
     public Ingest.MediaRateLimiter RateLimiter { get; } = new(TimeProvider.System);
+
+    /// <summary>Counts this connection's requests refused by a per-user limit; used only by the receive loop.</summary>
+    public Limits.ControlFloodGuard FloodGuard { get; }
 
     public long UserId { get; }
 
@@ -152,8 +156,8 @@ internal sealed class ClientConnection : IDisposable
 
     public void EnqueueFrame(OutboundFrame frame) => _queue.EnqueueFrame(frame);
 
-    public void SendError(string? rid, string code, string message)
-        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(new ErrorMessage(rid, code, message), ProtocolJsonContext.Default.ErrorMessage));
+    public void SendError(string? rid, string code, string message, int? retryAfterMs = null)
+        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(new ErrorMessage(rid, code, message, retryAfterMs), ProtocolJsonContext.Default.ErrorMessage));
 
     public void SendAck(AckMessage ack)
         => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(ack, ProtocolJsonContext.Default.AckMessage));

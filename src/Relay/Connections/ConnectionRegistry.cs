@@ -16,11 +16,32 @@ internal sealed class ConnectionRegistry
 
     public IEnumerable<ClientConnection> All => _all.Values;
 
-    public void Add(ClientConnection connection)
+    /// <summary>Registers a connection unless its user already has <paramref name="maxPerUser"/> on this relay.</summary>
+    public bool TryAdd(ClientConnection connection, int maxPerUser)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        while (true)
+        {
+            if (_byUser.TryGetValue(connection.UserId, out var existing))
+            {
+                if (existing.Length >= maxPerUser)
+                {
+                    return false;
+                }
+
+                if (_byUser.TryUpdate(connection.UserId, [.. existing, connection], existing))
+                {
+                    break;
+                }
+            }
+            else if (_byUser.TryAdd(connection.UserId, [connection]))
+            {
+                break;
+            }
+        }
+
         _all[connection.Id] = connection;
-        _byUser.AddOrUpdate(connection.UserId, static (_, c) => [c], static (_, existing, c) => [.. existing, c], connection);
+        return true;
     }
 
     public void Remove(ClientConnection connection)

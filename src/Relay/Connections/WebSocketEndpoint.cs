@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Auth;
 using PgVideoChat.Relay.Ingest;
+using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Telemetry;
 
@@ -54,18 +55,38 @@ internal static class WebSocketEndpoint
             return;
         }
 
+        var metrics = services.GetRequiredService<RelayMetrics>();
+        var connects = services.GetRequiredService<UserRequestLimits>().TryAcquire(identity.UserId, RequestKind.Connect);
+        if (!connects.Granted)
+        {
+            // A connect and its disconnect are presence events to everybody online: reconnecting in a loop is flooding.
+            var retry = $"too many connects; retry in {Math.Ceiling(connects.RetryAfter.TotalSeconds):0} s";
+            Log.ConnectRefused(logger, identity.UserId, retry);
+            metrics.Disconnected(CloseCodes.Flooding);
+            await CloseAsync(socket, CloseCodes.Flooding, retry);
+            return;
+        }
+
         var presence = services.GetRequiredService<PresenceStore>();
         var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
         var registry = services.GetRequiredService<ConnectionRegistry>();
-        var metrics = services.GetRequiredService<RelayMetrics>();
         var handler = services.GetRequiredService<ClientMessageHandler>();
-        var connection = new ClientConnection(registry.NextId(), socket, identity.UserId, options.FanOut, metrics, state, logger);
-        using var stopping = lifetime.ApplicationStopping.Register(() => connection.RequestClose(CloseCodes.GoingAway, "relay shutting down"));
-        using var aborted = context.RequestAborted.Register(() => connection.RequestClose(CloseCodes.GoingAway, "connection lost"));
+        var connection = new ClientConnection(registry.NextId(), socket, identity.UserId, options.FanOut, options.Limits.FloodRefusals, metrics, state, logger);
 
         // Registered before the snapshot is read, so no event committed in between is missed; the
         // connection's de-duplication drops what the snapshot already holds.
-        registry.Add(connection);
+        if (!registry.TryAdd(connection, options.Limits.ConnectionsPerUser))
+        {
+            var tooMany = $"too many connections: at most {options.Limits.ConnectionsPerUser} per user";
+            Log.ConnectRefused(logger, identity.UserId, tooMany);
+            metrics.Disconnected(CloseCodes.Flooding);
+            await CloseAsync(socket, CloseCodes.Flooding, tooMany);
+            connection.Dispose();
+            return;
+        }
+
+        using var stopping = lifetime.ApplicationStopping.Register(() => connection.RequestClose(CloseCodes.GoingAway, "relay shutting down"));
+        using var aborted = context.RequestAborted.Register(() => connection.RequestClose(CloseCodes.GoingAway, "connection lost"));
         state.ClientConnected();
         long? presenceRow = null;
         try

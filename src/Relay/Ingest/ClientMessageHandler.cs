@@ -4,6 +4,7 @@ using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Chat;
 using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
 
@@ -20,19 +21,30 @@ internal sealed class ClientMessageHandler(
     ChatStore chat,
     MediaIngestPipeline pipeline,
     RecipientShards recipientShards,
+    UserRequestLimits limits,
     RelayMetrics metrics,
     ILogger<ClientMessageHandler> logger)
 {
-    public ValueTask HandleAsync(ClientConnection connection, WebSocketMessageType type, ReadOnlyMemory<byte> message)
+    public async ValueTask HandleAsync(ClientConnection connection, WebSocketMessageType type, ReadOnlyMemory<byte> message)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (type == WebSocketMessageType.Binary)
+        try
         {
-            HandleFrame(connection, message.Span);
-            return ValueTask.CompletedTask;
-        }
+            if (type == WebSocketMessageType.Binary)
+            {
+                HandleFrame(connection, message.Span);
+                return;
+            }
 
-        return HandleControlAsync(connection, message);
+            await HandleControlAsync(connection, message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not bad input (bad input has its documented answer): this client is closed as an internal error,
+            // the others are not disturbed, and the log has one entry with the exception.
+            Log.MessageFailed(logger, ex, connection.Id, connection.UserId, type == WebSocketMessageType.Binary ? "binary" : "text");
+            connection.RequestClose(CloseCodes.InternalError, "internal error");
+        }
     }
 
     private void HandleFrame(ClientConnection connection, ReadOnlySpan<byte> message)
@@ -44,10 +56,19 @@ internal sealed class ClientMessageHandler(
         }
 
         var payload = message[headerLength..];
-        error = MediaFrameRules.Validate(header, payload);
-        if (error is not null)
+        var fault = MediaFrameRules.Check(header, payload);
+        if (fault is not null)
         {
-            Malformed(connection, error);
+            if (fault.Value.TooLarge)
+            {
+                Log.MalformedMessage(logger, connection.Id, connection.UserId, fault.Value.Reason);
+                connection.RequestClose(CloseCodes.TooLarge, fault.Value.Reason);
+            }
+            else
+            {
+                Malformed(connection, fault.Value.Reason);
+            }
+
             return;
         }
 
@@ -99,11 +120,21 @@ internal sealed class ClientMessageHandler(
                 return;
         }
 
+        if (RequestLimits.Of(request!) is { } limit)
+        {
+            var verdict = limits.TryAcquire(connection.UserId, limit.Kind, limit.Cost);
+            if (!verdict.Granted)
+            {
+                RateLimited(connection, request!, limit.Kind, verdict.RetryAfter);
+                return;
+            }
+        }
+
         try
         {
             await ExecuteAsync(connection, request!);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException && !connection.Closing.IsCancellationRequested)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !connection.Closing.IsCancellationRequested)
         {
             Log.RequestFailed(logger, ex, request!.Type, connection.UserId);
             Reject(connection, rid, ErrorCodes.Unavailable, "the database is unreachable; retry later");
@@ -132,6 +163,20 @@ internal sealed class ClientMessageHandler(
                 }
 
                 Ack(connection, request.Rid, id: sent.Id);
+                return;
+            case RequestTypes.ChatHistory:
+                var page = await chat.HistoryAsync(user, request, ct);
+                if (page.Error is not null)
+                {
+                    Reject(connection, request.Rid, page.Error, page.Message!);
+                    return;
+                }
+
+                if (request.Rid is not null)
+                {
+                    connection.SendAck(new AckMessage(request.Rid, Messages: page.Messages));
+                }
+
                 return;
             case RequestTypes.CallInvite:
                 outcome = await calls.InviteAsync(user, request.Invitees, ct);
@@ -177,6 +222,18 @@ internal sealed class ClientMessageHandler(
     {
         metrics.RequestRejected(code);
         connection.SendError(rid, code, message);
+    }
+
+    private void RateLimited(ClientConnection connection, ClientRequest request, RequestKind kind, TimeSpan retryAfter)
+    {
+        var retryAfterMs = (int)Math.Ceiling(Math.Max(retryAfter.TotalMilliseconds, 1));
+        metrics.RequestRejected(ErrorCodes.RateLimited);
+        connection.SendError(request.Rid, ErrorCodes.RateLimited, $"{request.Type}: over the per-user limit; retry in {retryAfterMs} ms", retryAfterMs);
+        if (connection.FloodGuard.Refused())
+        {
+            Log.ControlFlooding(logger, connection.Id, connection.UserId, connection.FloodGuard.RefusedInWindow, kind.ToString());
+            connection.RequestClose(CloseCodes.Flooding, "flooding: requests far above the limit");
+        }
     }
 
     private void Refuse(ClientConnection connection, MediaKind kind, string reason, string code, string message)

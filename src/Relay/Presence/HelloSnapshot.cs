@@ -15,7 +15,7 @@ internal sealed record ConnectedClient(long ConnectionRowId, HelloMessage Hello)
 /// </summary>
 internal sealed class HelloSnapshot(NpgsqlDataSource dataSource, ShardPublications publications)
 {
-    private const int RecentChat = 100;
+    private const int RecentChat = ProtocolLimits.MaxChatHistoryPage;
 
     // Its own transaction (an error barrier follows it), committed before the snapshot is taken; read committed, so
     // the presence trigger never fails with a serialization error when the user connects twice at once.

@@ -65,6 +65,18 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]
     public static partial void RowDecodeFailed(ILogger logger, Exception exception, string table);
 
+    [LoggerMessage(21, LogLevel.Warning, "Client {ConnectionId} (user {UserId}) is flooding: {Refused} requests refused by the {Kind} limit within a second; closing it")]
+    public static partial void ControlFlooding(ILogger logger, long connectionId, long userId, int refused, string kind);
+
+    [LoggerMessage(22, LogLevel.Error, "Client {ConnectionId} (user {UserId}): a {MessageType} message could not be handled; closing it with 1011")]
+    public static partial void MessageFailed(ILogger logger, Exception exception, long connectionId, long userId, string messageType);
+
+    [LoggerMessage(23, LogLevel.Information, "{Count} participant(s) offline for {OfflineFor} left their active call(s)")]
+    public static partial void AbandonedParticipantsLeft(ILogger logger, int count, TimeSpan offlineFor);
+
+    [LoggerMessage(24, LogLevel.Warning, "WebSocket of user {UserId} refused: {Reason}")]
+    public static partial void ConnectRefused(ILogger logger, long userId, string reason);
+
     [LoggerMessage(40, LogLevel.Warning, "{Count} connection row(s) could not be deleted; retrying in the background (and at the next start)")]
     public static partial void ConnectionRowsNotDeleted(ILogger logger, Exception exception, int count);
 }
