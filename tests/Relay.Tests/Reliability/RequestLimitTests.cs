@@ -47,7 +47,7 @@ public sealed class RequestLimitTests(FaultFixture fixture, ITestOutputHelper ou
 
         // 600 requests as fast as two sockets take them: far beyond any budget, and beyond the flood line too.
         var clock = Stopwatch.StartNew();
-        var sent = await Task.WhenAll(FloodAsync(first, "a", 300, Request, ct), FloodAsync(second, "b", 300, Request, ct));
+        var sent = await Task.WhenAll(FloodAsync(first, 0, 300, Request, ct), FloodAsync(second, 1000, 300, Request, ct));
         await Task.WhenAll(SettleAsync(first, ct), SettleAsync(second, ct));
         var elapsed = clock.Elapsed.TotalSeconds;
         var replies = first.Messages.Concat(second.Messages).Where(IsFloodReply).ToList();
@@ -93,6 +93,38 @@ public sealed class RequestLimitTests(FaultFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_sustained_chat_flood_below_the_flood_line_gets_the_burst_then_five_a_second()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = cts.Token;
+        await using var victim = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Victim", ct);
+        var session = await RelayTestClient.SignInAsync(fixture.RelayUri, "Chatterbox", ct);
+        await using var first = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);
+        await using var second = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);
+
+        // 20 a second on each connection for 4 s: four times the rate, but each connection's refusals stay under 50/s.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 80; i++)
+        {
+            foreach (var (client, offset) in new[] { (first, 0), (second, 1000) })
+            {
+                await client.SendTextAsync(new JsonObject { ["type"] = "chat.send", ["to"] = victim.UserId, ["text"] = $"m{i}", ["rid"] = $"flood-{offset + i}" }.ToJsonString(), ct);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50 * (i + 1)) - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, ct);
+        }
+
+        await Task.WhenAll(SettleAsync(first, ct), SettleAsync(second, ct));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var acked = first.Messages.Concat(second.Messages).Count(m => IsFloodReply(m) && RelayTestClient.Type(m) == "ack");
+        output.WriteLine($"sustained: 160 sent in {elapsed:F1} s, {acked} acknowledged");
+        Assert.Null(first.CloseStatus);
+        Assert.Null(second.CloseStatus);
+        Assert.InRange(acked, 20 + (5 * ((int)elapsed - 1)), 20 + (5 * (int)Math.Ceiling(elapsed)) + 5);
+        Assert.Equal(acked, await CountEventuallyAsync(victim, "chat", acked, ct));
+    }
+
+    [Fact]
     public async Task A_legitimate_burst_typing_fast_and_a_group_of_eight_never_hits_a_limit()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -128,13 +160,13 @@ public sealed class RequestLimitTests(FaultFixture fixture, ITestOutputHelper ou
         }
     }
 
-    private static async Task<int> FloodAsync(RelayTestClient client, string prefix, int count, Func<int, JsonObject> request, CancellationToken ct)
+    private static async Task<int> FloodAsync(RelayTestClient client, int first, int count, Func<int, JsonObject> request, CancellationToken ct)
     {
         var sent = 0;
-        for (var i = 0; i < count && client.CloseStatus is null && !client.Closed; i++)
+        for (var i = first; i < first + count && client.CloseStatus is null && !client.Closed; i++)
         {
             var message = request(i);
-            message["rid"] = $"flood-{prefix}{i}";
+            message["rid"] = $"flood-{i}";
             try
             {
                 await client.SendTextAsync(message.ToJsonString(), ct);
