@@ -42,6 +42,13 @@ public static class ClientRequestParser
             error = $"not valid JSON: {ex.Message}";
             return ParseStatus.Malformed;
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-key check compares every property name (at any depth) and cannot for one holding an escaped
+            // lone surrogate: well-formed JSON, but no text. Refused like such a value, before the rid could be read.
+            error = "a property name is not valid Unicode text (an unpaired surrogate escape)";
+            return ParseStatus.Invalid;
+        }
         catch (ArgumentException ex)
         {
             // Invalid UTF-8 surfaces here on some paths (the WebSocket layer normally refuses it first with 1007).
@@ -56,6 +63,12 @@ public static class ClientRequestParser
             {
                 error = "a control message must be a JSON object";
                 return ParseStatus.Malformed;
+            }
+
+            if (!JsonFields.HaveTextNames(root))
+            {
+                error = "a property name is not valid Unicode text (an unpaired surrogate escape)";
+                return ParseStatus.Invalid;
             }
 
             // rid first: every later error can then carry it.

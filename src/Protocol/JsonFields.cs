@@ -31,6 +31,27 @@ internal static class JsonFields
         }
     }
 
+    /// <summary>
+    /// Whether every property name of the object is Unicode text: looking a property up compares names, which throws
+    /// for a name with an escaped lone surrogate, so such an object is refused before any lookup.
+    /// </summary>
+    public static bool HaveTextNames(JsonElement element)
+    {
+        try
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                _ = property.Name;
+            }
+
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>An optional short string (an id chosen by the client): 1..<paramref name="maxLength"/> code points, no control characters.</summary>
     public static string? ReadOptionalToken(JsonElement root, string name, int maxLength, out string? value)
     {

@@ -76,6 +76,8 @@ public sealed class ProtocolCodecTests
     [InlineData("""{"type":"chat.send","to":6,"text":"hi","clientMsgId":"\udc00"}""", ParseStatus.Invalid)]
     [InlineData("""{"type":"ping","rid":"\ud83d"}""", ParseStatus.Invalid)]
     [InlineData("""{"type":"pi\ud800ng"}""", ParseStatus.Invalid)]
+    [InlineData("""{"type":"call.accept","\ud800callId":1}""", ParseStatus.Invalid)]
+    [InlineData("""{"\udc00":1,"type":"ping"}""", ParseStatus.Invalid)]
     [InlineData("""{"type":"chat.send","to":6,"text":"\ud83d\ude00"}""", ParseStatus.Ok)]
     [InlineData("""{"type":"chat.send","to":6,"text":"hi","clientMsgId":"a\u0001"}""", ParseStatus.Invalid)]
     [InlineData("""{"type":"ping","type":"ping"}""", ParseStatus.Malformed)]

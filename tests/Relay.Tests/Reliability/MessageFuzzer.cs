@@ -46,7 +46,7 @@ internal sealed class MessageFuzzer(Random random, long callId)
         {
             0 => ("noise", Noise()),
             1 => ("flipped json bytes", (FlipBytes(Utf8(Template())), WebSocketMessageType.Text)),
-            2 => ("truncated json", (Utf8(Template()[..random.Next(Template().Length)]), WebSocketMessageType.Text)),
+            2 => ("truncated json", Text(Truncated(Template()))),
             3 => ("bad header length", BadHeaderLength()),
             4 => ("mutated frame", MutatedFrame()),
             5 => ("huge ids and nesting", HugeValues()),
@@ -66,6 +66,8 @@ internal sealed class MessageFuzzer(Random random, long callId)
     private static (byte[], WebSocketMessageType) Text(string json) => (Utf8(json), WebSocketMessageType.Text);
 
     private string Template() => _templates[random.Next(_templates.Length)];
+
+    private string Truncated(string json) => json[..random.Next(json.Length)];
 
     private (byte[], WebSocketMessageType) Noise()
     {
