@@ -183,7 +183,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
             if (Closed)
             {
-                throw new InvalidOperationException($"The connection closed ({CloseStatus} {CloseDescription}) before the expected message; got: {string.Join(", ", Messages.Select(m => m.ToString()))}");
+                throw new InvalidOperationException($"The connection closed ({CloseStatus} {CloseDescription}) before the expected message; the last ones: {string.Join(", ", Messages.TakeLast(20).Select(m => m.ToString()))}");
             }
 
             try
@@ -192,7 +192,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"No matching message within the timeout; user {UserId} got: {string.Join(", ", Messages.Select(m => m.ToString()))}");
+                throw new TimeoutException($"No matching message within the timeout; user {UserId} got, last: {string.Join(", ", Messages.TakeLast(40).Select(m => m.ToString()))}");
             }
         }
     }
