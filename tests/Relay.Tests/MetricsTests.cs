@@ -1,3 +1,4 @@
+using PgVideoChat.TestSupport;
 using System.Text.RegularExpressions;
 using PgVideoChat.Protocol;
 
@@ -42,6 +43,26 @@ public sealed partial class MetricsTests(PgOutputV2Fixture fixture)
         }
 
         Assert.True(missing.Count == 0, $"documented but not exported: {string.Join(", ", missing)}\n{string.Join('\n', exposition.Split('\n').Where(l => l.StartsWith("pgvideochat", StringComparison.Ordinal)))}");
+    }
+
+    [Fact]
+    public async Task The_series_present_before_the_first_frame_are_the_ones_docs_metrics_md_lists()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = cts.Token;
+        // A fresh relay process: the counters of the tests before are gone.
+        await fixture.App.RestartResourceAsync("relay", ct);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("relay", ct);
+        using var http = new HttpClient { BaseAddress = fixture.RelayUri };
+        var exposition = await http.GetStringAsync("/metrics", ct);
+        var present = exposition.Split('\n').Where(l => l.StartsWith("pgvideochat_", StringComparison.Ordinal))
+            .Select(l => l.Split('{', ' ')[0]).Distinct().Order().ToList();
+
+        var document = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "metrics.md"), ct);
+        var section = document[document.IndexOf("## Before the first frame", StringComparison.Ordinal)..];
+        section = section[..(section.IndexOf("\n## ", 5, StringComparison.Ordinal) is var end and > 0 ? end : section.Length)];
+        var listed = SeriesName().Matches(section).Select(m => m.Groups[1].Value).Distinct().Order().ToList();
+        Assert.True(listed.SequenceEqual(present), $"docs/metrics.md lists {string.Join(", ", listed)}\nbut a fresh relay exports {string.Join(", ", present)}");
     }
 
     private static string RepositoryRoot()

@@ -41,6 +41,7 @@ export const MessageType = Object.freeze({
   CALL_HANGUP: 'call.hangup',
   MEDIA_STATE: 'media.state',
   CHAT_SEND: 'chat.send',
+  CHAT_HISTORY: 'chat.history',
   PING: 'ping',
   // relay -> client
   HELLO: 'hello',
@@ -76,7 +77,29 @@ export const Limits = Object.freeze({
   maxAudioFps: 60,
   minAudioSampleRate: 8000,
   maxAudioSampleRate: 48000,
+  maxJsonDepth: 8,
+  maxChatHistoryPage: 100,
 });
+
+/**
+ * The relay's per-user request limits (section 3.3): a token bucket each, `burst` at once, then `tokens` per
+ * `periodMs`. A client that stays within them never sees `rate_limited`.
+ */
+export const RequestLimits = Object.freeze({
+  chat: Object.freeze({ burst: 20, tokens: 5, periodMs: 1000 }),
+  ring: Object.freeze({ burst: 14, tokens: 1, periodMs: 3000 }),
+  callChange: Object.freeze({ burst: 20, tokens: 4, periodMs: 1000 }),
+  history: Object.freeze({ burst: 10, tokens: 2, periodMs: 1000 }),
+  connect: Object.freeze({ burst: 10, tokens: 1, periodMs: 2000 }),
+  connectionsPerUser: 10,
+});
+
+/** Text is measured in Unicode code points, as the relay and Postgres's char_length do (an emoji is one). */
+export function codePoints(text) {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
 
 /** Current time in microseconds since the Unix epoch (a Number; stays below 2^53). */
 export function nowMicros() {
@@ -168,14 +191,15 @@ export function decodeControl(text) {
 export function validateDisplayName(name) {
   const trimmed = String(name ?? '').trim();
   if (trimmed.length === 0) return { ok: false, error: 'Please enter a display name.' };
-  if ([...trimmed].length > Limits.maxDisplayNameLength) return { ok: false, error: `At most ${Limits.maxDisplayNameLength} characters.` };
+  if (codePoints(trimmed) > Limits.maxDisplayNameLength) return { ok: false, error: `At most ${Limits.maxDisplayNameLength} characters.` };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) return { ok: false, error: 'No control characters, please.' };
   return { ok: true, value: trimmed };
 }
 
 export function isValidChatText(text) {
-  return typeof text === 'string' && text.length >= 1 && text.length <= Limits.maxChatTextLength && !text.includes('\u0000');
+  return typeof text === 'string' && text.length >= 1 && codePoints(text) <= Limits.maxChatTextLength
+    && !text.includes('\u0000') && text.isWellFormed();
 }
 
 /** Request builders (the relay-client adds `rid`). */
@@ -188,6 +212,9 @@ export const Requests = Object.freeze({
   mediaState: (callId, audio, video) => ({ type: MessageType.MEDIA_STATE, callId, audio: !!audio, video: !!video }),
   chatToCall: (callId, text, clientMsgId) => ({ type: MessageType.CHAT_SEND, callId, text, clientMsgId }),
   chatToUser: (to, text, clientMsgId) => ({ type: MessageType.CHAT_SEND, to, text, clientMsgId }),
+  // Older chat than `before` (a message id) of a call or of the direct conversation `with` a user; the ack has `messages`.
+  callHistory: (callId, before, limit) => ({ type: MessageType.CHAT_HISTORY, callId, before, limit }),
+  directHistory: (withUser, before, limit) => ({ type: MessageType.CHAT_HISTORY, with: withUser, before, limit }),
   ping: () => ({ type: MessageType.PING }),
 });
 
