@@ -191,7 +191,7 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
         Assert.Equal(ErrorCodes.UnknownType, unknown.GetProperty("code").GetString());
         var invalid = await clumsy.RequestAsync(new JsonObject { ["type"] = "chat.send", ["callId"] = callId }, ct);
         Assert.Equal(ErrorCodes.InvalidMessage, invalid.GetProperty("code").GetString());
-        var missing = await clumsy.RequestAsync(new JsonObject { ["type"] = "call.accept", ["callId"] = long.MaxValue / 2 }, ct);
+        var missing = await clumsy.RequestAsync(new JsonObject { ["type"] = "call.accept", ["callId"] = ProtocolLimits.MaxId }, ct);
         Assert.Equal(ErrorCodes.NotFound, missing.GetProperty("code").GetString());
         await clumsy.AckedAsync(new JsonObject { ["type"] = "ping" }, ct);
 

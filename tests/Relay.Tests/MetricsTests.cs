@@ -1,6 +1,6 @@
-using PgVideoChat.TestSupport;
 using System.Text.RegularExpressions;
 using PgVideoChat.Protocol;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests;
 

@@ -365,7 +365,34 @@ internal sealed class ClientConnection : IDisposable
             // The peer is gone; nothing more to tell it.
         }
 
-        static string Truncate(string reason) => reason.Length <= 120 ? reason : reason[..120];
+        // A close frame carries at most 123 bytes of UTF-8 reason (RFC 6455, 5.5): a longer one would make the close
+        // throw. Reasons may quote the client's input (a JSON error names the character), so count bytes, and never
+        // cut a surrogate pair.
+        static string Truncate(string reason)
+        {
+            const int MaxReasonBytes = 123;
+            if (System.Text.Encoding.UTF8.GetByteCount(reason) <= MaxReasonBytes)
+            {
+                return reason;
+            }
+
+            var length = 0;
+            var bytes = 0;
+            while (length < reason.Length)
+            {
+                var step = char.IsHighSurrogate(reason[length]) && length + 1 < reason.Length ? 2 : 1;
+                var size = System.Text.Encoding.UTF8.GetByteCount(reason.AsSpan(length, step));
+                if (bytes + size > MaxReasonBytes - 3)
+                {
+                    break;
+                }
+
+                bytes += size;
+                length += step;
+            }
+
+            return string.Concat(reason.AsSpan(0, length), "…");
+        }
     }
 
     public void Dispose()

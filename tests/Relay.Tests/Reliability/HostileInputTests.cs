@@ -54,6 +54,7 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
                     {
                         var code = reply.GetProperty("code").GetString()!;
                         replies[code] = replies.GetValueOrDefault(code) + 1;
+                        Assert.False(LeaksInternals(reply.GetProperty("message").GetString()), $"case {sent} ({Describe(bytes, type)}) was answered with {reply}");
                     }
 
                     // The test client keeps every message it got and scans them per wait: a fresh one keeps that short.
@@ -75,6 +76,7 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
                 if (fuzzClient.Closed)
                 {
                     var closeCode = fuzzClient.CloseStatus is { } status ? (int)status : -1;
+                    Assert.False(LeaksInternals(fuzzClient.CloseDescription), $"case {sent} ({Describe(bytes, type)}) closed with '{fuzzClient.CloseDescription}'");
                     closes[closeCode] = closes.GetValueOrDefault(closeCode) + 1;
                     // Invalid UTF-8 in a text frame is refused by .NET's WebSocket itself: it sends 1007 and drops the
                     // connection at once, so a client that keeps sending may lose that close frame (it sees 1006).
@@ -117,6 +119,11 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
         output.WriteLine($"fuzz: {sent:N0} cases ({fuzz.Summary}) in {clock.Elapsed.TotalSeconds:F0} s ({reconnecting.TotalSeconds:F0} s of it reconnecting), 0 crashes, {rows} rows written, {log.Count:N0} relay log lines and 0 exceptions; " +
             $"errors by code: {string.Join(", ", replies.OrderBy(c => c.Key).Select(c => $"{c.Key}×{c.Value}"))}; closes by code: {string.Join(", ", closes.OrderBy(c => c.Key).Select(c => $"{c.Key}×{c.Value}"))}");
     }
+
+    /// <summary>Whether a text meant for the client carries .NET internals (a stack frame or an exception's type).</summary>
+    private static bool LeaksInternals(string? text)
+        => text is not null && (text.Contains("Exception", StringComparison.Ordinal) || text.Contains("   at ", StringComparison.Ordinal)
+            || text.Contains("System.", StringComparison.Ordinal) || text.Contains("Npgsql", StringComparison.Ordinal));
 
     private static string Describe(byte[] bytes, WebSocketMessageType type)
         => type == WebSocketMessageType.Text && IsUtf8(bytes)
