@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Npgsql;
@@ -83,7 +84,7 @@ internal static class RelayExtensions
 
         services.AddHealthChecks().AddCheck<ReplicationHealthCheck>("Replication");
         services.AddOpenTelemetry().WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));
-        services.AddProblemDetails();
+        services.AddSignInRateLimiting();
         // CORS for the sign-in endpoints allows exactly the origins the WebSocket accepts: one list, one check.
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<OriginPolicy>(static (cors, origins) =>
@@ -98,7 +99,10 @@ internal static class RelayExtensions
     public static WebApplication MapRelay(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Behind the front door the client's address is in X-Forwarded-For; only a loopback proxy is believed.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor });
         app.UseCors();
+        app.UseRateLimiter();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.MapSessionEndpoints();
         app.MapClientWebSocket();

@@ -29,6 +29,7 @@ public static class Extensions
 
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddProblemResponses();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
@@ -101,6 +102,8 @@ public static class Extensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        app.UseProblemResponses();
 
         // Unlike the template these are mapped in every environment: the orchestrator's WaitFor, Kubernetes
         // probes and the load runner all rely on them. They reveal nothing but health status.

@@ -17,7 +17,8 @@ public sealed class ThreeRelaysVideoChatFixture : VideoChatFixture
     /// <summary>The front door's session-affinity cookie (src/FrontDoor/RelayFrontDoorExtensions.cs).</summary>
     public const string AffinityCookieName = ".PgVideoChat.Relay";
 
-    protected override IEnumerable<string> AppHostArguments => ["--Relay:Replicas=3"];
+    // The placement probe below connects one user up to 60 times in a row, far beyond the per-user connect limit.
+    protected override IEnumerable<string> AppHostArguments => ["--Relay:Replicas=3", "--Relay:Limits:Connect:Burst=1000", "--Relay:Limits:Connect:Tokens=1000"];
 
     /// <summary>
     /// The resource (<c>relay-0</c> …) whose process runs as the relay with this instance id (what a page's hello

@@ -170,7 +170,9 @@ public class ThreeRelaysFixture : RelayAppFixture
 
     protected override int ProtocolVersion => 2;
 
-    protected override IEnumerable<string> ExtraArguments => ["--Relay:Replicas=3", $"--Relay:Sharding:Enabled={ShardRouted}"];
+    // Through the front door every test client signs in from its one address (127.0.0.1): no per-address limit here.
+    protected override IEnumerable<string> ExtraArguments =>
+        ["--Relay:Replicas=3", $"--Relay:Sharding:Enabled={ShardRouted}", "--Relay:Limits:SignIn:Burst=1000000", "--Relay:Limits:SignIn:Tokens=1000000"];
 
     protected override IEnumerable<string> HealthyResources => ["relay-0", "relay-1", "relay-2", "frontdoor", "webclient"];
 

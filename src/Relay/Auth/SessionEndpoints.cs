@@ -10,11 +10,13 @@ internal static class SessionEndpoints
 {
     public const string CorsPolicyName = "relay-origins";
 
+    public const string InvalidDisplayName = ProblemResponses.TypePrefix + "invalid-display-name";
+
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/sessions").RequireCors(CorsPolicyName);
-        group.MapPost("/", SignInAsync);
-        group.MapPost("/refresh", RefreshAsync);
+        group.MapPost("/", SignInAsync).RequireRateLimiting(SignInRateLimiting.SignInPolicy);
+        group.MapPost("/refresh", RefreshAsync).RequireRateLimiting(SignInRateLimiting.RefreshPolicy);
         return endpoints;
     }
 
@@ -22,11 +24,12 @@ internal static class SessionEndpoints
         SignInRequest? request, NpgsqlDataSource dataSource, SessionTokenService tokens, RelayState state, CancellationToken cancellationToken)
     {
         var displayName = request?.DisplayName?.Trim();
-        if (string.IsNullOrEmpty(displayName) || displayName.Length > ProtocolLimits.MaxDisplayNameLength
-            || displayName.Any(char.IsControl))
+        if (string.IsNullOrEmpty(displayName) || ProtocolText.CodePoints(displayName) > ProtocolLimits.MaxDisplayNameLength
+            || ProtocolText.HasControlCharacter(displayName))
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status400BadRequest,
+                type: InvalidDisplayName,
                 title: "Invalid display name",
                 detail: $"displayName must have 1..{ProtocolLimits.MaxDisplayNameLength} characters after trimming and no control characters.");
         }
@@ -50,14 +53,14 @@ internal static class SessionEndpoints
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
         if (!tokens.TryVerify(token, out var identity, out var reason))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign in again", detail: reason);
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemResponses.Unauthorized, title: "Sign in again", detail: reason);
         }
 
         await using var command = dataSource.CreateCommand("SELECT display_name FROM users WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = identity.UserId });
         if (await command.ExecuteScalarAsync(cancellationToken) is not string displayName)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign in again", detail: "unknown user");
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemResponses.Unauthorized, title: "Sign in again", detail: "unknown user");
         }
 
         var (fresh, expiresAt) = tokens.Issue(identity.UserId);
@@ -66,6 +69,7 @@ internal static class SessionEndpoints
 
     private static ProblemHttpResult Unavailable() => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
+        type: ProblemResponses.Unavailable,
         title: "The relay is starting",
         detail: "The relay has not reached its database yet; retry shortly.");
 }

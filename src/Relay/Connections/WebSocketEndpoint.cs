@@ -24,7 +24,7 @@ internal static class WebSocketEndpoint
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("PgVideoChat.Relay.Connections");
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket required",
+            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, type: ProblemResponses.TypePrefix + "websocket-required", title: "WebSocket required",
                 detail: "Open this endpoint with a WebSocket: /ws?access_token=<token from POST /api/sessions>.").ExecuteAsync(context);
             return;
         }
@@ -33,7 +33,7 @@ internal static class WebSocketEndpoint
         if (!services.GetRequiredService<OriginPolicy>().IsAllowed(origin))
         {
             Log.OriginRefused(logger, origin);
-            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
+            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, type: ProblemResponses.TypePrefix + "origin-not-allowed", title: "Origin not allowed",
                 detail: "This page's origin is not in Relay:AllowedOrigins.").ExecuteAsync(context);
             return;
         }

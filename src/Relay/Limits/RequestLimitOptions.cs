@@ -39,6 +39,19 @@ internal sealed class RequestLimitOptions
     [ValidateObjectMembers]
     public TokenBucketOptions Connect { get; set; } = new() { Burst = 10, Tokens = 1, Period = TimeSpan.FromSeconds(2) };
 
+    /// <summary>
+    /// <c>POST /api/sessions</c> per client address: a classroom of 30 behind one NAT signs in at once, then one sign-in
+    /// every 2 s; one address cannot create thousands of users.
+    /// </summary>
+    [Required]
+    [ValidateObjectMembers]
+    public TokenBucketOptions SignIn { get; set; } = new() { Burst = 30, Tokens = 30, Period = TimeSpan.FromMinutes(1) };
+
+    /// <summary><c>POST /api/sessions/refresh</c> per client address (a client refreshes once per token lifetime).</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public TokenBucketOptions Refresh { get; set; } = new() { Burst = 30, Tokens = 30, Period = TimeSpan.FromMinutes(1) };
+
     /// <summary>Open WebSockets of one user on one relay (tabs, devices).</summary>
     [Range(1, 10_000)]
     public int ConnectionsPerUser { get; set; } = 10;

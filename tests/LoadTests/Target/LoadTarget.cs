@@ -86,8 +86,11 @@ public sealed class LoadTarget : IAsyncDisposable
         }
 
         log("starting the app model (Postgres, relays, web client) through the AppHost's test entry point…");
+        // Every virtual user signs in from this one address, as a classroom never would: the per-address sign-in limit
+        // would otherwise refuse a run of more than 15 calls. Given first, so that --apphost-arg can still set it.
+        string[] args = ["--Relay:Limits:SignIn:Burst=1000000", "--Relay:Limits:SignIn:Tokens=1000000", .. options.AppHostArgs];
         var app = await AppModel.StartAsync<Projects.AppHost>(
-            options.AppHostArgs,
+            args,
             model => [.. RelayNames(model), .. model.Resources.Any(r => r.Name == FrontDoorResource) ? [FrontDoorResource] : Array.Empty<string>()],
             configure: null,
             AppModel.DefaultStartTimeout,
