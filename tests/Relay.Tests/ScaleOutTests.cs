@@ -17,6 +17,23 @@ public abstract class ScaleOutTests<TFixture>(TFixture fixture)
 
     protected TFixture Fixture => fixture;
 
+    [Theory]
+    [InlineData("/no/such/page", null, 404, "not-found")]
+    [InlineData("/api/sessions", "{\"displayName\":", 400, "invalid-request")]
+    public async Task The_front_door_answers_errors_as_problems_without_internals(string path, string? body, int status, string type)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.RelayUri };
+        using var response = body is null
+            ? await http.GetAsync(path)
+            : await http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"{path}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"\"urn:pgvideochat:problem:{type}\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_group_call_across_three_relays_reaches_everyone_and_survives_losing_one_relay()
     {
