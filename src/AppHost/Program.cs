@@ -31,4 +31,7 @@ foreach (var relay in relays)
     relay.WithAllowedOrigin(webclient.GetEndpoint("http"));
 }
 
+// Last, so that every secret parameter of the model is known (src/AppHost/SecretMasking.cs).
+builder.AddSecretMasking();
+
 builder.Build().Run();

@@ -49,6 +49,18 @@ internal sealed class RunningAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Every line the AppHost printed so far, stdout and stderr, in order of arrival.</summary>
+    public IReadOnlyList<string> AllOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
+
     /// <summary>Every live process the AppHost caused to run (not the AppHost itself).</summary>
     public IReadOnlyList<int> Descendants => [.. ProcFs.WithEnvironmentVariable(MarkerVariable, _marker).Where(pid => pid != Process.Id)];
 
@@ -62,8 +74,12 @@ internal sealed class RunningAppHost : IAsyncDisposable
             : throw new FileNotFoundException($"The AppHost is not built at {path}: run `dotnet build src/AppHost -c {configuration}` (eng/test.sh builds the solution first).", path);
     }
 
-    /// <summary>Starts the AppHost and waits until it says it started and the relay and web client answer.</summary>
-    public static async Task<RunningAppHost> StartAsync()
+    /// <summary>
+    /// Starts the AppHost and waits until it says it started and the relay and web client answer;
+    /// <paramref name="arguments"/> follow the AppHost's own on its command line, <paramref name="environment"/> is
+    /// added to its environment.
+    /// </summary>
+    public static async Task<RunningAppHost> StartAsync(IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var ports = FreePorts(3);
         var startInfo = new ProcessStartInfo("env")
@@ -81,11 +97,21 @@ internal sealed class RunningAppHost : IAsyncDisposable
         startInfo.ArgumentList.Add(BinaryPath());
         // DCP's random ports for the resources' endpoints, as Aspire.Hosting.Testing sets them.
         startInfo.ArgumentList.Add("--DcpPublisher:RandomizePorts=true");
+        foreach (var argument in arguments ?? [])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ports[0]}";
         startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{ports[1]}";
         startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{ports[2]}";
         startInfo.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
+
         var marker = Guid.NewGuid().ToString("N");
         startInfo.Environment[MarkerVariable] = marker;
         var apphost = new RunningAppHost(new Process { StartInfo = startInfo }, marker, ports[0]);
@@ -187,14 +213,21 @@ internal sealed class RunningAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The Aspire dashboard's process (DCP runs it as an executable), once it runs.</summary>
+    public int? Dashboard() => Descendants.Cast<int?>().FirstOrDefault(pid =>
+        ProcFs.CommandLine(pid!.Value).Any(a => Path.GetFileName(a) is "Aspire.Dashboard" or "Aspire.Dashboard.dll"));
+
     /// <summary>The URL a project listens on (its ASPNETCORE_URLS, which DCP set).</summary>
-    public static Uri? ListeningUrl(int pid)
+    public static Uri? ListeningUrl(int pid) =>
+        EnvironmentVariable(pid, "ASPNETCORE_URLS") is { } urls ? new Uri(urls.Split(';')[0]) : null;
+
+    /// <summary>A variable of a process's environment as it was started; null when it has none or is gone.</summary>
+    public static string? EnvironmentVariable(int pid, string name)
     {
         try
         {
-            var urls = File.ReadAllText($"/proc/{pid}/environ").Split('\0')
-                .FirstOrDefault(v => v.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal))?["ASPNETCORE_URLS=".Length..];
-            return urls is null ? null : new Uri(urls.Split(';')[0]);
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0')
+                .FirstOrDefault(v => v.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
         }
         catch (IOException)
         {

@@ -33,15 +33,28 @@ internal static class DataDirectoryInitializer
         Directory.CreateDirectory(parent);
         OsUser.CreateDirectory(dataDirectory, runAsUser, "0700");
 
-        // initdb reads the password from a file the server's OS user can read; it is removed right after.
+        // initdb reads the password from a file (never from its command line, which any local user can read in
+        // /proc), removed right after. The folder it is in is world-readable, so the file is made 0600 as it is
+        // created (not chmod-ed after its content is written) and handed to the server's OS user, who runs initdb.
         var pwfile = Path.Combine(parent, $".initdb-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(pwfile, password, cancellationToken).ConfigureAwait(false);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(pwfile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
         try
         {
+            await using (var writer = new StreamWriter(pwfile, options))
+            {
+                await writer.WriteAsync(password.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (runAsUser is not null)
+            {
+                OsUser.GiveTo(pwfile, runAsUser);
+            }
+
             var arguments = new List<string>
             {
                 "-D", dataDirectory,

@@ -33,6 +33,16 @@ internal static class OsUser
         }
     }
 
+    /// <summary>Makes <paramref name="user"/> (and its group) the owner of a file only its owner may read.</summary>
+    public static void GiveTo(string path, string user)
+    {
+        var (exitCode, output) = Run("chown", $"{user}:{user}", path);
+        if (exitCode != 0)
+        {
+            throw new DistributedApplicationException($"Could not give {path} to {user}: {output.Trim()}");
+        }
+    }
+
     private static (int ExitCode, string Output) Run(string fileName, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(fileName)
