@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Npgsql;
 using PgVideoChat.Relay;
