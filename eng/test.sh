@@ -19,13 +19,13 @@ results="artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 
 if [ "$#" -gt 0 ]; then projects=("$@"); else
-  # Fast tests first, the browser suite last.
+  # Unit tests first, then the tests on real Postgres and relays, the browser suite last.
   projects=()
   for dir in tests/*/; do
     name=$(basename "$dir")
     if [ -f "$dir/$name.csproj" ] && grep -q '<IsTestProject>true' "$dir/$name.csproj"; then projects+=("$name"); fi
   done
-  mapfile -t projects < <(printf '%s\n' "${projects[@]}" | awk '{print (/E2E/ ? 2 : 1) "\t" $0}' | sort | cut -f2)
+  mapfile -t projects < <(printf '%s\n' "${projects[@]}" | awk '{print (/E2E/ ? 2 : /UnitTests/ ? 0 : 1) "\t" $0}' | sort | cut -f2)
 fi
 
 status=0

@@ -13,9 +13,11 @@ using PgVideoChat.Relay.Ingest;
 using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Replication;
+using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Storage;
 using PgVideoChat.Relay.Telemetry;
+using PgVideoChat.Relay.Transport;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -63,7 +65,7 @@ internal static class RelayExtensions
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<SessionTokenService>();
         services.AddSingleton<OriginPolicy>();
-        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<SessionRegistry>();
         services.AddSingleton<CallDirectory>();
         services.AddSingleton<ShardPublications>();
         services.AddSingleton<RecipientShards>();
@@ -75,6 +77,8 @@ internal static class RelayExtensions
         services.AddSingleton<ReplicationRowDispatcher>();
         services.AddSingleton<UserRequestLimits>();
         services.AddSingleton<ClientMessageHandler>();
+        services.AddSingleton<ConnectionAdmission>();
+        services.AddSingleton<ClientConnectionHandler>();
         services.AddSingleton<MediaIngestPipeline>();
         services.AddHostedService(static sp => sp.GetRequiredService<MediaIngestPipeline>());
         services.AddHostedService<ReplicationStream>();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Routing;
 
 namespace PgVideoChat.Relay.Calls;
 
@@ -10,8 +11,6 @@ namespace PgVideoChat.Relay.Calls;
 internal sealed class CallDirectory
 {
     private readonly ConcurrentDictionary<long, CallSnapshot> _calls = new();
-
-    public int Count => _calls.Count;
 
     /// <summary>Applies a call row; an older version than the one known is ignored (replays after a restart).</summary>
     public bool Apply(CallSnapshot call)
@@ -54,26 +53,12 @@ internal sealed class CallDirectory
             return ErrorCodes.NotParticipant;
         }
 
-        if (!IsJoined(call, userId))
+        if (!Audience.IsJoined(call, userId))
         {
             return ErrorCodes.NotParticipant;
         }
 
         return call.State == CallStates.Active ? null : ErrorCodes.InvalidState;
-    }
-
-    public static bool IsJoined(CallSnapshot call, long userId)
-    {
-        ArgumentNullException.ThrowIfNull(call);
-        foreach (var participant in call.Participants)
-        {
-            if (participant.UserId == userId)
-            {
-                return participant.State == ParticipantStates.Joined;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Forgets calls that ended long enough ago that no late event concerns them.</summary>

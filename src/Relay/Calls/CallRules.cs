@@ -33,26 +33,6 @@ internal sealed class ParticipantRecord
     public bool Changed { get; set; }
 }
 
-internal static class CallStates
-{
-    public const string Ringing = "ringing";
-    public const string Active = "active";
-    public const string Ended = "ended";
-    public const string Declined = "declined";
-    public const string Missed = "missed";
-    public const string Cancelled = "cancelled";
-
-    public static bool IsTerminal(string state) => state is Ended or Declined or Missed or Cancelled;
-}
-
-internal static class ParticipantStates
-{
-    public const string Invited = "invited";
-    public const string Joined = "joined";
-    public const string Declined = "declined";
-    public const string Left = "left";
-}
-
 /// <summary>
 /// The call state machine (docs/protocol.md): ringing → active → ended, or ringing → declined | missed | cancelled.
 /// Each method returns an error code from <see cref="ErrorCodes"/>, or <see langword="null"/> when the change applies.

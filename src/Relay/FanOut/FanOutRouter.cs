@@ -2,18 +2,18 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
-using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Routing;
+using PgVideoChat.Relay.Sessions;
+using PgVideoChat.Relay.Transport;
 using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.FanOut;
 
 /// <summary>
-/// Routes each event read from the slot to the queues of the connected clients it is addressed to: presence to
-/// everyone, a call to its participants, call chat to the call's joined participants, a direct message to its
-/// two users, media to the other joined participants of an active call. It only enqueues, so a slow client
-/// never holds up the stream or the others.
+/// Hands each event read from the slot to the send queues of this relay's sessions of the users its
+/// <see cref="Audience"/> names. It only enqueues, so a slow client never holds up the stream or the others.
 /// </summary>
-internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory directory, RelayMetrics metrics, IOptions<RelayOptions> options)
+internal sealed class FanOutRouter(SessionRegistry registry, CallDirectory directory, RelayMetrics metrics, IOptions<RelayOptions> options)
 {
     private readonly TimeSpan _staleMedia = options.Value.StaleMediaThreshold;
 
@@ -21,9 +21,9 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
     {
         ArgumentNullException.ThrowIfNull(presence);
         var message = JsonSerializer.SerializeToUtf8Bytes(presence, ProtocolJsonContext.Default.PresenceMessage);
-        foreach (var connection in registry.All)
+        foreach (var session in registry.All)
         {
-            connection.EnqueueControl(message);
+            session.SendControl(message);
         }
     }
 
@@ -37,11 +37,11 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
         }
 
         var message = JsonSerializer.SerializeToUtf8Bytes(CallMessage.Create(call), ProtocolJsonContext.Default.CallMessage);
-        foreach (var participant in call.Participants)
+        foreach (var userId in Audience.Call(call))
         {
-            foreach (var connection in registry.ForUser(participant.UserId))
+            foreach (var session in registry.ForUser(userId))
             {
-                connection.SendCall(call.CallId, call.Version, message);
+                session.SendCall(call.CallId, call.Version, message);
             }
         }
     }
@@ -50,25 +50,12 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
     {
         ArgumentNullException.ThrowIfNull(chat);
         var message = JsonSerializer.SerializeToUtf8Bytes(ChatMessage.Create(chat), ProtocolJsonContext.Default.ChatMessage);
-        if (chat.To is { } to)
+        var call = chat.CallId is { } callId ? directory.Find(callId) : null;
+        foreach (var userId in Audience.Chat(chat, call))
         {
-            SendChat(chat.From, chat.Id, message);
-            if (to != chat.From)
+            foreach (var session in registry.ForUser(userId))
             {
-                SendChat(to, chat.Id, message);
-            }
-
-            return;
-        }
-
-        if (chat.CallId is { } callId && directory.Find(callId) is { } call)
-        {
-            foreach (var participant in call.Participants)
-            {
-                if (participant.State == ParticipantStates.Joined || participant.UserId == chat.From)
-                {
-                    SendChat(participant.UserId, chat.Id, message);
-                }
+                session.SendChat(chat.Id, message);
             }
         }
     }
@@ -87,9 +74,9 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
             return new MediaRoute(null, senderId, HasLocalRecipient: true);
         }
 
-        foreach (var participant in call.Participants)
+        foreach (var userId in Audience.Media(call, senderId))
         {
-            if (participant.UserId != senderId && participant.State == ParticipantStates.Joined && !registry.ForUser(participant.UserId).IsEmpty)
+            if (!registry.ForUser(userId).IsEmpty)
             {
                 return new MediaRoute(call, senderId, HasLocalRecipient: true);
             }
@@ -117,29 +104,14 @@ internal sealed class FanOutRouter(ConnectionRegistry registry, CallDirectory di
             return;
         }
 
-        var senderId = route.SenderId;
-
         var latency = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10 - frame.ReceivedMicros;
-        foreach (var participant in call.Participants)
+        foreach (var userId in Audience.Media(call, route.SenderId))
         {
-            if (participant.UserId == senderId || participant.State != ParticipantStates.Joined)
+            foreach (var session in registry.ForUser(userId))
             {
-                continue;
-            }
-
-            foreach (var connection in registry.ForUser(participant.UserId))
-            {
-                connection.EnqueueFrame(frame);
+                session.SendFrame(frame);
                 metrics.ForwardLatency(frame.Kind, latency / 1e6);
             }
-        }
-    }
-
-    private void SendChat(long userId, long chatId, byte[] message)
-    {
-        foreach (var connection in registry.ForUser(userId))
-        {
-            connection.SendChat(chatId, message);
         }
     }
 }

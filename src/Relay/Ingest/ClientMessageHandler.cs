@@ -3,7 +3,7 @@ using Npgsql;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Chat;
-using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
@@ -25,7 +25,7 @@ internal sealed class ClientMessageHandler(
     RelayMetrics metrics,
     ILogger<ClientMessageHandler> logger)
 {
-    public async ValueTask HandleAsync(ClientConnection connection, WebSocketMessageType type, ReadOnlyMemory<byte> message)
+    public async ValueTask HandleAsync(ClientSession connection, WebSocketMessageType type, ReadOnlyMemory<byte> message)
     {
         ArgumentNullException.ThrowIfNull(connection);
         try
@@ -47,7 +47,7 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private void HandleFrame(ClientConnection connection, ReadOnlySpan<byte> message)
+    private void HandleFrame(ClientSession connection, ReadOnlySpan<byte> message)
     {
         if (!MediaFrameHeader.TryRead(message, out var header, out var headerLength, out var error))
         {
@@ -104,7 +104,7 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private async ValueTask HandleControlAsync(ClientConnection connection, ReadOnlyMemory<byte> message)
+    private async ValueTask HandleControlAsync(ClientSession connection, ReadOnlyMemory<byte> message)
     {
         var status = ClientRequestParser.TryParse(message, out var request, out var rid, out var error);
         switch (status)
@@ -144,7 +144,7 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private async Task ExecuteAsync(ClientConnection connection, ClientRequest request)
+    private async Task ExecuteAsync(ClientSession connection, ClientRequest request)
     {
         var user = connection.UserId;
         var ct = connection.Closing;
@@ -210,7 +210,7 @@ internal sealed class ClientMessageHandler(
         Ack(connection, request.Rid, callId: outcome.CallId);
     }
 
-    private static void Ack(ClientConnection connection, string? rid, long? callId = null, long? id = null)
+    private static void Ack(ClientSession connection, string? rid, long? callId = null, long? id = null)
     {
         if (rid is not null)
         {
@@ -218,13 +218,13 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private void Reject(ClientConnection connection, string? rid, string code, string message)
+    private void Reject(ClientSession connection, string? rid, string code, string message)
     {
         metrics.RequestRejected(code);
         connection.SendError(rid, code, message);
     }
 
-    private void RateLimited(ClientConnection connection, ClientRequest request, RequestKind kind, TimeSpan retryAfter)
+    private void RateLimited(ClientSession connection, ClientRequest request, RequestKind kind, TimeSpan retryAfter)
     {
         var retryAfterMs = (int)Math.Ceiling(Math.Max(retryAfter.TotalMilliseconds, 1));
         metrics.RequestRejected(ErrorCodes.RateLimited);
@@ -236,7 +236,7 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private void Refuse(ClientConnection connection, MediaKind kind, string reason, string code, string message)
+    private void Refuse(ClientSession connection, MediaKind kind, string reason, string code, string message)
     {
         metrics.FrameDropped(kind, reason);
         metrics.RequestRejected(code);
@@ -246,7 +246,7 @@ internal sealed class ClientMessageHandler(
         }
     }
 
-    private void Malformed(ClientConnection connection, string reason)
+    private void Malformed(ClientSession connection, string reason)
     {
         Log.MalformedMessage(logger, connection.Id, connection.UserId, reason);
         connection.RequestClose(CloseCodes.Malformed, $"malformed: {reason}");

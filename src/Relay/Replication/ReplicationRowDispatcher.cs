@@ -5,6 +5,7 @@ using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
+using PgVideoChat.Relay.Transport;
 
 namespace PgVideoChat.Relay.Replication;
 

@@ -5,7 +5,7 @@ using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
-using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Storage;
@@ -24,7 +24,7 @@ internal sealed class ReplicationStream(
     ReplicationConnectionString replicationConnectionString,
     ReplicationRowDispatcher dispatcher,
     CallDirectory directory,
-    ConnectionRegistry registry,
+    SessionRegistry registry,
     PresenceStore presence,
     ShardPublications publications,
     RecipientShards recipientShards,
@@ -265,9 +265,9 @@ internal sealed class ReplicationStream(
 
         // What happened between the loss and now never reaches the stream: clients reconnect and their hello
         // (read from the tables) brings them up to date.
-        foreach (var connection in registry.All)
+        foreach (var session in registry.All)
         {
-            connection.RequestClose(CloseCodes.DatabaseUnavailable, "the relay's replication slot was recreated; reconnect to resync");
+            session.RequestClose(CloseCodes.DatabaseUnavailable, "the relay's replication slot was recreated; reconnect to resync");
         }
     }
 

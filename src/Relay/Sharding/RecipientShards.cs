@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Npgsql;
 using PgVideoChat.Protocol;
-using PgVideoChat.Relay.Calls;
-using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Routing;
+using PgVideoChat.Relay.Sessions;
 
 namespace PgVideoChat.Relay.Sharding;
 
@@ -12,7 +12,7 @@ namespace PgVideoChat.Relay.Sharding;
 /// row, an offline presence row). A user's bits only grow while they stay online: a stale bit costs a relay a frame
 /// it skips, a missing bit would lose frames.
 /// </summary>
-internal sealed class RecipientShards(ShardPublications publications, ConnectionRegistry registry)
+internal sealed class RecipientShards(ShardPublications publications, SessionRegistry registry)
 {
     /// <summary>Every bit: every relay receives the row (no shard routing, or a recipient on a relay without it).</summary>
     public const long Everyone = -1;
@@ -34,20 +34,15 @@ internal sealed class RecipientShards(ShardPublications publications, Connection
         }
 
         var bits = 0L;
-        foreach (var participant in call.Participants)
+        foreach (var userId in Audience.Media(call, senderId))
         {
-            if (participant.UserId == senderId || participant.State != ParticipantStates.Joined)
-            {
-                continue;
-            }
-
-            if (_users.TryGetValue(participant.UserId, out var shards))
+            if (_users.TryGetValue(userId, out var shards))
             {
                 bits |= shards;
             }
 
             // A client that connected here a moment ago is known here before its row comes back through the slot.
-            if (!registry.ForUser(participant.UserId).IsEmpty)
+            if (!registry.ForUser(userId).IsEmpty)
             {
                 bits |= publications.Bit;
             }

@@ -1,6 +1,6 @@
-using PgVideoChat.Relay.Connections;
+using PgVideoChat.Relay.Transport;
 
-namespace PgVideoChat.Relay.Tests;
+namespace PgVideoChat.Relay.UnitTests.Transport;
 
 /// <summary>The transport's memory pool: whole-frame blocks, reused, never handed to two renters.</summary>
 public sealed class FrameBlockMemoryPoolTests

@@ -1,7 +1,7 @@
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 
-namespace PgVideoChat.Relay.Tests;
+namespace PgVideoChat.Relay.UnitTests.Calls;
 
 /// <summary>The call state machine, without a database.</summary>
 public sealed class CallRulesTests

@@ -1,166 +1,50 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text.Json;
 using PgVideoChat.Protocol;
-using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Telemetry;
 
-namespace PgVideoChat.Relay.Connections;
+namespace PgVideoChat.Relay.Transport;
 
 /// <summary>
-/// One client's WebSocket: a receive loop that hands requests and frames to ingest, and a send loop that drains
-/// the connection's bounded queue. Events reach the queue only from fan-out (that is, from the slot).
+/// One client's WebSocket as bytes: a receive loop that hands whole messages on, a send loop that drains the bounded
+/// send queue, timeouts on slow sends, and the close handshake. It knows nothing of users or calls.
 /// </summary>
-internal sealed class ClientConnection : IDisposable
+internal sealed class WebSocketTransport : IDisposable
 {
     private const string SendTimedOut = "too slow: a send did not complete in time";
+    private const string ControlOverflow = "too slow: control messages were not read in time";
     private readonly WebSocket _socket;
     private readonly ClientSendQueue _queue;
     private readonly FanOutOptions _options;
-    private readonly ILogger _logger;
+    private readonly RelayMetrics _metrics;
     private readonly CancellationTokenSource _closing = new();
     private CancellationTokenSource? _sendTimeout; // used by the send loop only
-    private readonly Lock _dedupeGate = new();
-    private readonly Dictionary<long, long> _callVersions = [];
-    private readonly HashSet<long> _snapshotChatIds = [];
-    private readonly List<(bool IsCall, long Id, long Version, byte[] Message)> _beforeSnapshot = [];
-    private long _snapshotMaxChatId;
-    private bool _started;
     private int _closeCode;
     private string _closeReason = string.Empty;
 
-    public ClientConnection(long id, WebSocket socket, long userId, FanOutOptions options, int floodRefusals, RelayMetrics metrics, RelayState state, ILogger logger)
+    public WebSocketTransport(WebSocket socket, FanOutOptions options, RelayMetrics metrics, RelayState state)
     {
-        FloodGuard = new Limits.ControlFloodGuard(TimeProvider.System, floodRefusals);
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
         _socket = socket;
         _options = options;
-        _logger = logger;
-        UserId = userId;
-        Id = id;
+        _metrics = metrics;
         _queue = new ClientSendQueue(options, metrics, state);
     }
 
-    public long Id { get; }
-
-    /// <summary>Per-connection frame rate and error throttling; used only by the receive loop.</summary>
-    public Ingest.MediaRateLimiter RateLimiter { get; } = new(TimeProvider.System);
-
-    /// <summary>Counts this connection's requests refused by a per-user limit; used only by the receive loop.</summary>
-    public Limits.ControlFloodGuard FloodGuard { get; }
-
-    public long UserId { get; }
-
-    /// <summary>The user's display name, from the <c>hello</c> (set by <see cref="Start"/>, before the receive loop runs).</summary>
-    public string DisplayName { get; private set; } = string.Empty;
-
     public CancellationToken Closing => _closing.Token;
 
-    public int QueueLength => _queue.Count;
-
-    /// <summary>
-    /// Sends the <c>hello</c> first, then the chat and call events that fan-out queued while the snapshot was being
-    /// read, minus what the snapshot already holds: the connection is registered before the snapshot so nothing is
-    /// missed, and this keeps anything from arriving twice (slot replays after a restart included).
-    /// </summary>
-    public void Start(HelloMessage hello)
-    {
-        ArgumentNullException.ThrowIfNull(hello);
-        DisplayName = hello.User.DisplayName;
-        lock (_dedupeGate)
-        {
-            foreach (var call in hello.Calls)
-            {
-                _callVersions[call.CallId] = call.Version;
-            }
-
-            foreach (var chat in hello.Chat)
-            {
-                _snapshotChatIds.Add(chat.Id);
-                _snapshotMaxChatId = Math.Max(_snapshotMaxChatId, chat.Id);
-            }
-
-            EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(hello, ProtocolJsonContext.Default.HelloMessage), first: true);
-            foreach (var (isCall, id, version, message) in _beforeSnapshot)
-            {
-                if (isCall ? IsNewCallVersion(id, version) : !InSnapshot(id))
-                {
-                    EnqueueControl(message);
-                }
-            }
-
-            _beforeSnapshot.Clear();
-            _started = true;
-        }
-    }
-
-    /// <summary>Queues a <c>call</c> event unless this client already has that version or a newer one.</summary>
-    public void SendCall(long callId, long version, byte[] message)
-    {
-        lock (_dedupeGate)
-        {
-            if (!_started)
-            {
-                _beforeSnapshot.Add((true, callId, version, message));
-                return;
-            }
-
-            if (!IsNewCallVersion(callId, version))
-            {
-                return;
-            }
-        }
-
-        EnqueueControl(message);
-    }
-
-    /// <summary>Queues a <c>chat</c> event unless the snapshot already carried it.</summary>
-    public void SendChat(long chatId, byte[] message)
-    {
-        lock (_dedupeGate)
-        {
-            if (!_started)
-            {
-                _beforeSnapshot.Add((false, chatId, 0, message));
-                return;
-            }
-
-            if (InSnapshot(chatId))
-            {
-                return;
-            }
-        }
-
-        EnqueueControl(message);
-    }
-
-    private bool IsNewCallVersion(long callId, long version)
-    {
-        if (_callVersions.TryGetValue(callId, out var known) && known >= version)
-        {
-            return false;
-        }
-
-        _callVersions[callId] = version;
-        return true;
-    }
-
-    private bool InSnapshot(long chatId) => chatId <= _snapshotMaxChatId && _snapshotChatIds.Contains(chatId);
-
+    /// <summary>Queues a control message (JSON); a client that does not read them in time is closed (4408).</summary>
     public void EnqueueControl(byte[] message, bool first = false)
     {
         if (!_queue.EnqueueControl(message, first))
         {
-            RequestClose(CloseCodes.TooSlow, "too slow: control messages were not read in time");
+            RequestClose(CloseCodes.TooSlow, ControlOverflow);
         }
     }
 
     public void EnqueueFrame(OutboundFrame frame) => _queue.EnqueueFrame(frame);
-
-    public void SendError(string? rid, string code, string message, int? retryAfterMs = null)
-        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(new ErrorMessage(rid, code, message, retryAfterMs), ProtocolJsonContext.Default.ErrorMessage));
-
-    public void SendAck(AckMessage ack)
-        => EnqueueControl(JsonSerializer.SerializeToUtf8Bytes(ack, ProtocolJsonContext.Default.AckMessage));
 
     /// <summary>Asks both loops to stop; the first reason given wins and is sent as the close frame.</summary>
     public void RequestClose(int code, string reason)
@@ -175,9 +59,8 @@ internal sealed class ClientConnection : IDisposable
     public (int Code, string Reason) CloseStatus => (_closeCode == 0 ? CloseCodes.Normal : _closeCode, _closeReason);
 
     /// <summary>Runs the send loop until the connection closes.</summary>
-    public async Task SendLoopAsync(RelayMetrics metrics)
+    public async Task SendLoopAsync()
     {
-        ArgumentNullException.ThrowIfNull(metrics);
         try
         {
             while (!_closing.IsCancellationRequested)
@@ -187,7 +70,7 @@ internal sealed class ClientConnection : IDisposable
                 {
                     if (_queue.Overflowed)
                     {
-                        RequestClose(CloseCodes.TooSlow, "too slow: control messages were not read in time");
+                        RequestClose(CloseCodes.TooSlow, ControlOverflow);
                     }
 
                     return;
@@ -206,7 +89,7 @@ internal sealed class ClientConnection : IDisposable
 
                     if (frame is not null)
                     {
-                        metrics.FrameForwarded(frame.Kind);
+                        _metrics.FrameForwarded(frame.Kind);
                     }
                 }
                 catch (Exception ex) when (_sendTimeout?.IsCancellationRequested == true && ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
@@ -261,7 +144,7 @@ internal sealed class ClientConnection : IDisposable
         }
 
         _sendTimeout.CancelAfter(_options.SendTimeout);
-        using (_sendTimeout.Token.UnsafeRegister(static state => ((ClientConnection)state!).AbortSend(), this))
+        using (_sendTimeout.Token.UnsafeRegister(static state => ((WebSocketTransport)state!).AbortSend(), this))
         {
             await send;
         }
@@ -275,7 +158,7 @@ internal sealed class ClientConnection : IDisposable
     }
 
     /// <summary>Receives whole messages (text ≤ 64 KiB, binary ≤ header + 256 KiB) and hands each to <paramref name="onMessage"/>.</summary>
-    public async Task ReceiveLoopAsync(Func<ClientConnection, WebSocketMessageType, ReadOnlyMemory<byte>, ValueTask> onMessage)
+    public async Task ReceiveLoopAsync(Func<WebSocketMessageType, ReadOnlyMemory<byte>, ValueTask> onMessage)
     {
         ArgumentNullException.ThrowIfNull(onMessage);
         // Small to start (most messages are control or audio); grown only for a message that needs it.
@@ -320,7 +203,7 @@ internal sealed class ClientConnection : IDisposable
                 }
                 while (!result.EndOfMessage);
 
-                await onMessage(this, result.MessageType, buffer.AsMemory(0, length));
+                await onMessage(result.MessageType, buffer.AsMemory(0, length));
             }
         }
         catch (OperationCanceledException)
@@ -357,42 +240,56 @@ internal sealed class ClientConnection : IDisposable
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), timeout.Token);
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)code, TruncateReason(reason), timeout.Token);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer is gone; nothing more to tell it.
         }
+    }
 
-        // A close frame carries at most 123 bytes of UTF-8 reason (RFC 6455, 5.5): a longer one would make the close
-        // throw. Reasons may quote the client's input (a JSON error names the character), so count bytes, and never
-        // cut a surrogate pair.
-        static string Truncate(string reason)
+    /// <summary>Closes a socket that never became a session (refused at connect), best effort and bounded in time.</summary>
+    public static async Task RefuseAsync(WebSocket socket, int code, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
         {
-            const int MaxReasonBytes = 123;
-            if (System.Text.Encoding.UTF8.GetByteCount(reason) <= MaxReasonBytes)
-            {
-                return reason;
-            }
-
-            var length = 0;
-            var bytes = 0;
-            while (length < reason.Length)
-            {
-                var step = char.IsHighSurrogate(reason[length]) && length + 1 < reason.Length ? 2 : 1;
-                var size = System.Text.Encoding.UTF8.GetByteCount(reason.AsSpan(length, step));
-                if (bytes + size > MaxReasonBytes - 3)
-                {
-                    break;
-                }
-
-                bytes += size;
-                length += step;
-            }
-
-            return string.Concat(reason.AsSpan(0, length), "…");
+            await socket.CloseOutputAsync((WebSocketCloseStatus)code, TruncateReason(reason), timeout.Token);
         }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+
+    // A close frame carries at most 123 bytes of UTF-8 reason (RFC 6455, 5.5): a longer one would make the close
+    // throw. Reasons may quote the client's input (a JSON error names the character), so count bytes, and never
+    // cut a surrogate pair.
+    public static string TruncateReason(string reason)
+    {
+        const int MaxReasonBytes = 123;
+        if (System.Text.Encoding.UTF8.GetByteCount(reason) <= MaxReasonBytes)
+        {
+            return reason;
+        }
+
+        var length = 0;
+        var bytes = 0;
+        while (length < reason.Length)
+        {
+            var step = char.IsHighSurrogate(reason[length]) && length + 1 < reason.Length ? 2 : 1;
+            var size = System.Text.Encoding.UTF8.GetByteCount(reason.AsSpan(length, step));
+            if (bytes + size > MaxReasonBytes - 3)
+            {
+                break;
+            }
+
+            bytes += size;
+            length += step;
+        }
+
+        return string.Concat(reason.AsSpan(0, length), "…");
     }
 
     public void Dispose()
@@ -401,6 +298,4 @@ internal sealed class ClientConnection : IDisposable
         _closing.Dispose();
         _sendTimeout?.Dispose();
     }
-
-    public override string ToString() => $"connection {Id} (user {UserId})";
 }

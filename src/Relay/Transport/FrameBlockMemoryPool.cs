@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 
-namespace PgVideoChat.Relay.Connections;
+namespace PgVideoChat.Relay.Transport;
 
 /// <summary>
 /// Kestrel's memory pool with blocks big enough for a whole video frame. Kestrel's socket transport receives into

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace PgVideoChat.Relay.Connections;
+namespace PgVideoChat.Relay.Transport;
 
 /// <summary>
 /// Wakes a connection's send loop (its only waiter) on the thread that queued the item. Fan-out then starts an idle

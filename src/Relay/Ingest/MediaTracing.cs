@@ -1,7 +1,6 @@
 using Npgsql;
-using PgVideoChat.Relay.Ingest;
 
-namespace PgVideoChat.Relay.Telemetry;
+namespace PgVideoChat.Relay.Ingest;
 
 /// <summary>
 /// Which database operations get a trace span. Every other command (sign-in, chat, calls, presence, maintenance) is

@@ -1,11 +1,10 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using PgVideoChat.Protocol;
-using PgVideoChat.Relay.Connections;
-using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Transport;
 using PgVideoChat.Relay.Telemetry;
 
-namespace PgVideoChat.Relay.Tests;
+namespace PgVideoChat.Relay.UnitTests.Transport;
 
 /// <summary>A connection's send queue: control first and never dropped, media bounded by dropping the oldest.</summary>
 public sealed class SendQueueTests : IDisposable

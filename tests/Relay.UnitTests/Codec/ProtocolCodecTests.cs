@@ -1,7 +1,7 @@
 using System.Text;
 using PgVideoChat.Protocol;
 
-namespace PgVideoChat.Relay.Tests;
+namespace PgVideoChat.Relay.UnitTests.Codec;
 
 /// <summary>The shared wire codec (no I/O).</summary>
 public sealed class ProtocolCodecTests

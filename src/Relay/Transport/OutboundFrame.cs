@@ -1,7 +1,7 @@
 using System.Buffers;
 using PgVideoChat.Protocol;
 
-namespace PgVideoChat.Relay.FanOut;
+namespace PgVideoChat.Relay.Transport;
 
 /// <summary>
 /// One media frame read from the slot, already laid out as the wire message (header + payload) in a pooled

@@ -1,8 +1,7 @@
 using PgVideoChat.Protocol;
-using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Telemetry;
 
-namespace PgVideoChat.Relay.Connections;
+namespace PgVideoChat.Relay.Transport;
 
 /// <summary>What the send loop takes next.</summary>
 internal readonly record struct OutboundItem(byte[]? Control, OutboundFrame? Frame);

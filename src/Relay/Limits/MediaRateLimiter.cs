@@ -1,6 +1,6 @@
 using PgVideoChat.Protocol;
 
-namespace PgVideoChat.Relay.Ingest;
+namespace PgVideoChat.Relay.Limits;
 
 /// <summary>The verdict on one frame against the per-sender rate.</summary>
 internal enum RateVerdict
