@@ -65,3 +65,17 @@ pgvc_ensure_chromium() {
   echo "       Ubuntu: a Chromium or Chrome package) or set PGVIDEOCHAT_CHROMIUM to a Chromium-based browser." >&2
   return 1
 }
+
+# Node.js 18 or newer, for the web client's JavaScript unit tests (node --test) and the constants check.
+pgvc_ensure_node() {
+  if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 18 ]; then
+    echo "Node.js: $(command -v node) $(node --version)"; return 0
+  fi
+  echo "Node.js 18+ not found; installing the distribution's nodejs package..."
+  if _pgvc_apt_install nodejs >/dev/null && command -v node >/dev/null 2>&1; then
+    echo "Node.js: $(command -v node) $(node --version)"; return 0
+  fi
+  echo "error: Node.js 18 or newer is missing and could not be installed (Debian/Ubuntu: sudo apt-get install nodejs;" >&2
+  echo "       macOS: brew install node)." >&2
+  return 1
+}

@@ -4,13 +4,14 @@
 # Postgres servers, relays and browsers, which would fight for two cores if run in parallel.
 #
 #   bash eng/test.sh                 # everything
-#   bash eng/test.sh Relay.Tests     # one or more test projects by folder name
+#   bash eng/test.sh Relay.Tests     # one or more test projects by folder name (WebClient: the JavaScript tests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source eng/prerequisites.sh
 
 pgvc_ensure_postgres
 pgvc_ensure_chromium
+pgvc_ensure_node
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build PgVideoChat.sln -c Debug -warnaserror -nologo -clp:ErrorsOnly
@@ -29,7 +30,14 @@ if [ "$#" -gt 0 ]; then projects=("$@"); else
 fi
 
 status=0
+if [ "$#" -eq 0 ] || [[ " $* " == *" WebClient "* ]]; then
+  # The web client's pure modules (protocol, call state), in Node's own test runner.
+  echo "=== WebClient (node --test)"
+  node --test src/WebClient/tests/*.test.js || status=1
+fi
+
 for project in "${projects[@]}"; do
+  [ "$project" != WebClient ] || continue
   echo "=== $project"
   dotnet test "tests/$project" --no-build -c Debug --nologo \
     --logger "trx;LogFileName=$project.trx" --results-directory "$results" \

@@ -203,9 +203,9 @@ public static class ClientRequestParser
         }
 
         var count = toElement.GetArrayLength();
-        if (count is 0 or >= ProtocolLimits.MaxCallParticipants)
+        if (count is 0 or > ProtocolLimits.MaxInvitees)
         {
-            return $"to must hold 1..{ProtocolLimits.MaxCallParticipants - 1} user ids";
+            return $"to must hold 1..{ProtocolLimits.MaxInvitees} user ids";
         }
 
         var ids = new List<long>(count);

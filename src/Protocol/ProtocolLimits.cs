@@ -10,6 +10,10 @@ public static class ProtocolLimits
     public const int MaxVideoFps = 30;
     public const int MaxAudioFps = 60;
     public const int MaxCallParticipants = 8;
+
+    /// <summary>The most callees one <c>call.invite</c> names: everyone but the caller.</summary>
+    public const int MaxInvitees = MaxCallParticipants - 1;
+
     public const int MaxChatTextLength = 4000;
     public const int MaxDisplayNameLength = 64;
     public const int MaxRequestIdLength = 64;

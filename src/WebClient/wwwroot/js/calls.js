@@ -166,7 +166,7 @@ export function createCalls(ctx) {
       .filter((p) => p.state === ParticipantState.JOINED || p.state === ParticipantState.INVITED).map((p) => p.userId));
     const options = [...state.online.entries()].filter(([id]) => !inCall.has(id))
       .sort((a, b) => a[1].localeCompare(b[1])).map(([value, label]) => ({ value, label }));
-    const full = inCall.size >= Limits.maxParticipants;
+    const full = inCall.size >= Limits.maxCallParticipants;
     syncSelect(dom.addPerson, options, 'Nobody else online');
     show(dom.callAdd, !!canAdd);
     dom.addPersonSubmit.disabled = full || options.length === 0;

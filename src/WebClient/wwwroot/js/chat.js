@@ -57,7 +57,7 @@ export function createChat(ctx) {
 
   function newClientMsgId() {
     const rnd = crypto.getRandomValues(new Uint32Array(2));
-    return `c-${myId(state)}-${Date.now().toString(36)}-${rnd[0].toString(36)}${rnd[1].toString(36)}`.slice(0, Limits.maxClientMsgIdLength);
+    return `c-${myId(state)}-${Date.now().toString(36)}-${rnd[0].toString(36)}${rnd[1].toString(36)}`.slice(0, Limits.maxClientMessageIdLength);
   }
 
   function setPendingStatus(p, text) {

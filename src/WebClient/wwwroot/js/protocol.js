@@ -1,4 +1,5 @@
-// PgVideoChat wire protocol, version 1 (docs/protocol.md). The one JavaScript definition.
+// PgVideoChat wire protocol, version 1 (docs/protocol.md). The one JavaScript definition; its constants are checked
+// against src/Protocol's C# ones by tests/Relay.UnitTests (JsProtocolConstantsTests).
 
 export const PROTOCOL_VERSION = 1;
 export const MEDIA_HEADER_LENGTH = 40;
@@ -6,7 +7,7 @@ export const MEDIA_HEADER_LENGTH = 40;
 /** Media frame kinds (byte 1 of the header). */
 export const MediaKind = Object.freeze({ VIDEO: 1, AUDIO: 2 });
 
-/** WebSocket close codes (section 5). */
+/** WebSocket close codes (section 5); ABNORMAL is the browser's own (the connection dropped without a close frame). */
 export const CloseCode = Object.freeze({
   NORMAL: 1000,
   GOING_AWAY: 1001,
@@ -17,7 +18,7 @@ export const CloseCode = Object.freeze({
   TOO_SLOW: 4408,
   TOO_LARGE: 4413,
   FLOODING: 4429,
-  UNAVAILABLE: 4503,
+  DATABASE_UNAVAILABLE: 4503,
 });
 
 /** Error codes carried by `error` messages. */
@@ -65,12 +66,12 @@ export const ParticipantState = Object.freeze({
 /** Limits; the relay's `hello.limits` overrides the media ones at run time. */
 export const Limits = Object.freeze({
   maxDisplayNameLength: 64,
-  maxRidLength: 64,
-  maxClientMsgIdLength: 64,
+  maxRequestIdLength: 64,
+  maxClientMessageIdLength: 64,
   maxChatTextLength: 4000,
-  maxTextFrameBytes: 64 * 1024,
+  maxTextMessageBytes: 64 * 1024,
   maxInvitees: 7,
-  maxParticipants: 8,
+  maxCallParticipants: 8,
   maxVideoFrameBytes: 256 * 1024,
   maxAudioFrameBytes: 16 * 1024,
   maxVideoFps: 30,
@@ -79,6 +80,9 @@ export const Limits = Object.freeze({
   maxAudioSampleRate: 48000,
   maxJsonDepth: 8,
   maxChatHistoryPage: 100,
+  defaultChatHistoryPage: 50,
+  maxBinaryMessageBytes: 40 + 256 * 1024,
+  maxId: 2 ** 53 - 1,
 });
 
 /**
@@ -197,9 +201,13 @@ export function validateDisplayName(name) {
   return { ok: true, value: trimmed };
 }
 
+// An unpaired UTF-16 surrogate: the relay refuses text holding one (String.prototype.isWellFormed, spelled out so that
+// older engines and Node 18 run it too).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function isValidChatText(text) {
   return typeof text === 'string' && text.length >= 1 && codePoints(text) <= Limits.maxChatTextLength
-    && !text.includes('\u0000') && text.isWellFormed();
+    && !text.includes('\u0000') && !LONE_SURROGATE.test(text);
 }
 
 /** Request builders (the relay-client adds `rid`). */

@@ -378,7 +378,7 @@ export class RelayClient extends Emitter {
     if (!this.isOpen) return Promise.reject(new RequestError('not_connected', 'not connected'));
     const rid = `${this._ridPrefix}-${++this._ridCounter}`;
     const text = encodeControl({ ...message, rid });
-    if (new TextEncoder().encode(text).byteLength > this.limits.maxTextFrameBytes) {
+    if (new TextEncoder().encode(text).byteLength > this.limits.maxTextMessageBytes) {
       return Promise.reject(new RequestError('too_large', 'message too large'));
     }
     return new Promise((resolve, reject) => {
