@@ -16,19 +16,15 @@ internal sealed class RelayOptions
     /// <summary>Origins whose pages may open a WebSocket and call the sign-in endpoint.</summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
-    [Required]
-    public string PublicationName { get; set; } = "pgvideochat";
-
     /// <summary>pgoutput protocol version (PG15 accepts 1-3); rows are always requested in binary.</summary>
     [Range(1, 3)]
     public int PgOutputProtocolVersion { get; set; } = 2;
 
     /// <summary>
     /// How long frames are kept at least (whole partitions are dropped after it). With the partition width, a frame
-    /// lives 5-12.5 s by default, like the canonical relay's ~5 s: at 55 calls that is ~560 MB of frame pages, which die
-    /// in the AppHost Postgres's 1 GB of shared_buffers instead of being written out a second time on eviction (disk
-    /// writes 151 -> 102 MB/s, held p99 roughly halved; docs/benchmarks.md, 2026-11-30). Keep frames longer and size
-    /// shared_buffers with them.
+    /// lives 5-12.5 s by default, like the canonical relay's ~5 s, and its pages die in the AppHost Postgres's
+    /// shared_buffers instead of being written out a second time on eviction (docs/benchmarks.md, "Frames that die in
+    /// shared_buffers"). Keep frames longer and size shared_buffers with them.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan FrameRetention { get; set; } = TimeSpan.FromSeconds(5);

@@ -9,8 +9,6 @@ internal sealed class OriginPolicy(IOptions<RelayOptions> options)
         options.Value.AllowedOrigins.Select(Normalize).Where(static o => o.Length > 0),
         StringComparer.OrdinalIgnoreCase);
 
-    public IReadOnlyCollection<string> AllowedOrigins => _allowed;
-
     /// <summary>A request without <c>Origin</c> is not from a browser page and is allowed (the token still applies).</summary>
     public bool IsAllowed(string? origin) => string.IsNullOrEmpty(origin) || _allowed.Contains(Normalize(origin));
 

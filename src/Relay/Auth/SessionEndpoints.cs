@@ -34,7 +34,7 @@ internal static class SessionEndpoints
                 detail: $"displayName must have 1..{ProtocolLimits.MaxDisplayNameLength} characters after trimming and no control characters.");
         }
 
-        if (!state.SchemaReady)
+        if (!state.StartedUp)
         {
             return Unavailable();
         }

@@ -15,7 +15,7 @@ internal sealed class MissedCallSweeper(
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (!state.SchemaReady)
+            if (!state.StartedUp)
             {
                 continue;
             }

@@ -15,7 +15,7 @@ namespace PgVideoChat.Relay.Connections;
 internal sealed class ClientConnectionHandler(
     ConnectionAdmission admission,
     SessionRegistry sessions,
-    HelloSnapshot hello,
+    SessionOpening opening,
     PresenceStore presence,
     ClientMessageHandler messages,
     RelayState state,
@@ -65,7 +65,7 @@ internal sealed class ClientConnectionHandler(
         {
             // One round trip: the connections row (presence), then the hello's snapshot. Not cancelled when the client
             // leaves meanwhile: the row may already be committed, and its id is needed to delete it below.
-            var connected = await hello.ConnectAsync(_options.InstanceId, session.UserId, CancellationToken.None);
+            var connected = await opening.OpenAsync(_options.InstanceId, session.UserId, CancellationToken.None);
             if (connected is null)
             {
                 transport.RequestClose(CloseCodes.Unauthorized, "unknown user");

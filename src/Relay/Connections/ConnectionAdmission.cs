@@ -42,7 +42,7 @@ internal sealed class ConnectionAdmission(
     public Admission CheckSession(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!state.SchemaReady || !state.StreamConnected)
+        if (!state.StartedUp || !state.StreamConnected)
         {
             return Admission.Refused(CloseCodes.DatabaseUnavailable, "the relay has no replication stream yet; reconnect shortly");
         }

@@ -4,8 +4,8 @@ using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Routing;
 using PgVideoChat.Relay.Sessions;
-using PgVideoChat.Relay.Transport;
 using PgVideoChat.Relay.Telemetry;
+using PgVideoChat.Relay.Transport;
 
 namespace PgVideoChat.Relay.FanOut;
 

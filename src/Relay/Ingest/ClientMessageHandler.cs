@@ -3,8 +3,8 @@ using Npgsql;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.Chat;
-using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Limits;
+using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using PgVideoChat.Protocol;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Ingest;
 
@@ -11,13 +12,6 @@ namespace PgVideoChat.Relay.Ingest;
 /// </summary>
 internal static class FrameBatchWriter
 {
-    private const string VideoColumns = "call_id, sender_id, sequence, capture_us, received_us, width, height, payload, recipient_shards";
-    private const string AudioColumns = "call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload, recipient_shards";
-    internal const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    internal const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    internal const string CopyVideo = $"COPY video_frames ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
-    internal const string CopyAudio = $"COPY audio_frames ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
-
     public static Task WriteAsync(IngestWriteMethod method, NpgsqlConnection connection, List<PendingFrame> frames, CancellationToken cancellationToken)
         => method == IngestWriteMethod.Copy ? CopyAsync(connection, frames, cancellationToken) : InsertAsync(connection, frames, cancellationToken);
 
@@ -32,12 +26,12 @@ internal static class FrameBatchWriter
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (video > 0)
         {
-            await CopyKindAsync(connection, CopyVideo, MediaKind.Video, frames, cancellationToken);
+            await CopyKindAsync(connection, FrameSql.CopyVideo, MediaKind.Video, frames, cancellationToken);
         }
 
         if (video < frames.Count)
         {
-            await CopyKindAsync(connection, CopyAudio, MediaKind.Audio, frames, cancellationToken);
+            await CopyKindAsync(connection, FrameSql.CopyAudio, MediaKind.Audio, frames, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -75,7 +69,7 @@ internal static class FrameBatchWriter
         foreach (var frame in frames)
         {
             var (a, b) = Dimensions(frame);
-            var command = new NpgsqlBatchCommand(frame.Header.Kind == MediaKind.Video ? InsertVideo : InsertAudio);
+            var command = new NpgsqlBatchCommand(frame.Header.Kind == MediaKind.Video ? FrameSql.InsertVideo : FrameSql.InsertAudio);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.CallId });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.SenderId });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = frame.Header.Sequence });

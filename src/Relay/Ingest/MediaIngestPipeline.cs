@@ -87,8 +87,8 @@ internal sealed class MediaIngestPipeline : BackgroundService
                 if (batch.Count >= LingerAfterFrames && batch.Count < _options.LingerBatchFrames && _options.Linger > TimeSpan.Zero)
                 {
                     // Several frames waited for the writer: frames arrive faster than commits. Postgres's cost is per
-                    // commit as much as per row (docs/benchmarks.md: 8-row batches sustain 3,100 rows/s, 64-row
-                    // batches 5,400), so wait a moment for a bigger batch. Light load (a call or two) never waits.
+                    // commit as much as per row (docs/benchmarks.md, "Bigger commits under load"), so wait a moment
+                    // for a bigger batch. Light load (a call or two) never waits.
                     bytes = await LingerAsync(reader, batch, bytes, linger);
                 }
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Ingest;
 
@@ -28,7 +29,7 @@ internal sealed class MediaTracing(double mediaBatchRatio)
 
     // The writer's batches are built from its constant texts, so this is a reference comparison in practice.
     private static bool IsMediaBatch(NpgsqlBatch batch)
-        => batch.BatchCommands.Count > 0 && batch.BatchCommands[0].CommandText is FrameBatchWriter.InsertVideo or FrameBatchWriter.InsertAudio;
+        => batch.BatchCommands.Count > 0 && batch.BatchCommands[0].CommandText is FrameSql.InsertVideo or FrameSql.InsertAudio;
 
-    private static bool IsMediaCopy(string command) => command is FrameBatchWriter.CopyVideo or FrameBatchWriter.CopyAudio;
+    private static bool IsMediaCopy(string command) => command is FrameSql.CopyVideo or FrameSql.CopyAudio;
 }

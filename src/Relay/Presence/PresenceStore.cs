@@ -7,7 +7,7 @@ namespace PgVideoChat.Relay.Presence;
 /// <summary>
 /// One <c>connections</c> row per open WebSocket; statement triggers keep <c>presence</c> (published) in step, so a
 /// user is online while any relay holds a connection of theirs. Rows are written at connect by
-/// <see cref="HelloSnapshot.ConnectAsync"/>; disconnects are group-committed here: whatever deletes are queued when
+/// <see cref="SessionOpening.OpenAsync"/>; disconnects are group-committed here: whatever deletes are queued when
 /// the writer is free go to Postgres as one statement and one transaction (it never waits to fill a batch).
 /// </summary>
 internal sealed class PresenceStore : IAsyncDisposable

@@ -16,7 +16,7 @@ internal sealed class ReplicationHealthCheck(RelayState state, IOptions<RelayOpt
             ["lagSeconds"] = state.SlotLagSeconds,
             ["clients"] = state.ConnectedClients,
         };
-        if (!state.SchemaReady)
+        if (!state.StartedUp)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("The relay has not prepared its schema and slot yet.", data: data));
         }

@@ -3,6 +3,7 @@ using Npgsql.Replication.PgOutput.Messages;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Calls;
 using PgVideoChat.Relay.FanOut;
+using PgVideoChat.Relay.Schema;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Telemetry;
 using PgVideoChat.Relay.Transport;
@@ -24,19 +25,19 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         metrics.RowReceived(table);
         switch (table)
         {
-            case "video_frames":
+            case Tables.VideoFrames:
                 await MediaAsync(MediaKind.Video, row, commitTime, cancellationToken);
                 break;
-            case "audio_frames":
+            case Tables.AudioFrames:
                 await MediaAsync(MediaKind.Audio, row, commitTime, cancellationToken);
                 break;
-            case "chat_messages":
+            case Tables.ChatMessages:
                 router.Chat(await ChatAsync(row, cancellationToken));
                 break;
-            case "calls":
+            case Tables.Calls:
                 router.Call(await CallAsync(row, cancellationToken));
                 break;
-            case "presence":
+            case Tables.Presence:
                 var presence = await PresenceAsync(row, cancellationToken);
                 if (!presence.Online)
                 {
@@ -45,7 +46,7 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
 
                 router.Presence(presence);
                 break;
-            case "connections":
+            case Tables.Connections:
                 // Only in the control publication of shard routing: where a user has just connected.
                 await ConnectionAsync(row, cancellationToken);
                 break;

@@ -3,10 +3,6 @@ using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
-using PgVideoChat.Protocol;
-using PgVideoChat.Relay.Calls;
-using PgVideoChat.Relay.Sessions;
-using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Sharding;
 using PgVideoChat.Relay.Storage;
 using PgVideoChat.Relay.Telemetry;
@@ -14,34 +10,27 @@ using PgVideoChat.Relay.Telemetry;
 namespace PgVideoChat.Relay.Replication;
 
 /// <summary>
-/// The relay's one read path: brings the database to the current schema, then streams this instance's slot
-/// (pgoutput, binary) and hands every row to fan-out. A transaction's end LSN is confirmed only after its rows
-/// are in the clients' queues; an idle stream still moves the slot forward. Any failure reconnects with backoff
-/// and resumes from the slot's confirmed LSN; an invalidated slot is recreated and clients resync.
+/// The relay's one read path: streams this instance's slot (pgoutput, binary) once start-up is done and hands every
+/// row to the dispatcher. A transaction's end LSN is confirmed only after its rows are in the clients' queues; an
+/// idle stream still moves the slot forward. Any failure reconnects with backoff and resumes from the slot's
+/// confirmed LSN; a lost slot is recreated (<see cref="SlotRecovery"/>).
 /// </summary>
 internal sealed class ReplicationStream(
-    NpgsqlDataSource dataSource,
     ReplicationConnectionString replicationConnectionString,
-    ReplicationRowDispatcher dispatcher,
-    CallDirectory directory,
-    SessionRegistry registry,
-    PresenceStore presence,
+    ReplicationSlot slot,
     ShardPublications publications,
-    RecipientShards recipientShards,
+    ReplicationRowDispatcher dispatcher,
+    SlotRecovery recovery,
     RelayState state,
-    RelayMetrics metrics,
     IOptions<RelayOptions> options,
     ILogger<ReplicationStream> logger) : BackgroundService
 {
     private static readonly TimeSpan IdleAdvanceAfter = TimeSpan.FromSeconds(1);
     private readonly RelayOptions _options = options.Value;
-    private readonly ReplicationSlot _slot = new(ReplicationSlot.NameFor(options.Value.InstanceId));
-
-    public string SlotName => _slot.Name;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await StartUpAsync(stoppingToken);
+        await state.WhenStartedUp.WaitAsync(stoppingToken);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -57,56 +46,19 @@ internal sealed class ReplicationStream(
             {
                 // Every exception: Npgsql may throw a NullReferenceException when the server ends the stream.
                 state.StreamConnected = false;
-                if (await WhySlotIsLostAsync(ex, stoppingToken) is { } reason)
+                if (await recovery.WhyLostAsync(ex, stoppingToken) is { } reason)
                 {
-                    await RecreateSlotAsync(reason, stoppingToken);
+                    await recovery.RecreateAsync(reason, stoppingToken);
                     continue;
                 }
 
-                var delay = Backoff(++failures);
-                Log.StreamFailed(logger, ex, _slot.Name, (int)delay.TotalMilliseconds);
+                var delay = Backoff.For(++failures);
+                Log.StreamFailed(logger, ex, slot.Name, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
 
         state.StreamConnected = false;
-    }
-
-    private async Task StartUpAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var applied = await SchemaMigrator.MigrateAsync(dataSource, cancellationToken);
-                Log.SchemaReady(logger, SchemaMigrator.LatestVersion, applied);
-                var partitions = new FramePartitions(dataSource, _options.FramePartitionWidth, _options.FrameRetention);
-                await partitions.MaintainAsync(cancellationToken);
-                var stale = await presence.RemoveRelayConnectionsAsync(_options.InstanceId, cancellationToken);
-                if (stale > 0)
-                {
-                    Log.StaleConnectionsRemoved(logger, stale, _options.InstanceId);
-                }
-
-                await RegisterInstanceAsync(cancellationToken);
-                await publications.EnsureAsync(dataSource, cancellationToken);
-                if (await _slot.EnsureAsync(dataSource, replicationConnectionString.Value, cancellationToken) is { } lsn)
-                {
-                    Log.SlotCreated(logger, _slot.Name, lsn);
-                }
-
-                await CallRows.LoadOpenCallsAsync(dataSource, directory, cancellationToken);
-                await recipientShards.LoadAsync(dataSource, cancellationToken);
-                state.SchemaReady = true;
-                return;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                var delay = Backoff(attempt);
-                Log.StartupRetry(logger, ex, (int)delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken);
-            }
-        }
     }
 
     private async Task StreamAsync(Action onStarted, CancellationToken stoppingToken)
@@ -126,14 +78,14 @@ internal sealed class ReplicationStream(
         {
             var started = false;
             var commitTime = DateTime.UtcNow;
-            await foreach (var message in connection.StartReplication(new PgOutputReplicationSlot(_slot.Name), replicationOptions, streamCts.Token))
+            await foreach (var message in connection.StartReplication(new PgOutputReplicationSlot(slot.Name), replicationOptions, streamCts.Token))
             {
                 if (!started)
                 {
                     started = true;
                     state.StreamConnected = true;
                     onStarted();
-                    Log.StreamStarted(logger, _slot.Name, string.Join(',', publications.Names), (int)protocol, connection.LastReceivedLsn.ToString());
+                    Log.StreamStarted(logger, slot.Name, string.Join(',', publications.Names), (int)protocol, connection.LastReceivedLsn.ToString());
                 }
 
                 tracker.Touch();
@@ -209,81 +161,6 @@ internal sealed class ReplicationStream(
             }
         }
     }
-
-    private async Task<string?> WhySlotIsLostAsync(Exception exception, CancellationToken cancellationToken)
-    {
-        if (exception is PostgresException { SqlState: PostgresErrorCodes.ObjectNotInPrerequisiteState } pg
-            && pg.MessageText.Contains("invalidated", StringComparison.OrdinalIgnoreCase))
-        {
-            return "invalidated by max_slot_wal_keep_size";
-        }
-
-        // pgoutput reads publications as of the WAL it decodes: a slot older than a publication it is asked for
-        // (shard routing turned on for an existing relay) fails on every start. Only a new slot can read it.
-        try
-        {
-            // Only when every publication exists now: recreating the slot cannot help one that is really missing
-            // (dropped by hand), and that stays an ordinary, logged, retried failure.
-            if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedObject } missing
-                && missing.MessageText.Contains("publication", StringComparison.OrdinalIgnoreCase))
-            {
-                await publications.EnsureAsync(dataSource, cancellationToken);
-                return await publications.AllExistAsync(dataSource, cancellationToken) ? "older than its publications" : null;
-            }
-
-            var status = await _slot.GetWalStatusAsync(dataSource, cancellationToken);
-            return status switch
-            {
-                null => "dropped",
-                "lost" => "invalidated by max_slot_wal_keep_size",
-                _ => null,
-            };
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            return null;
-        }
-    }
-
-    private async Task RecreateSlotAsync(string reason, CancellationToken cancellationToken)
-    {
-        Log.SlotInvalidated(logger, _slot.Name, reason);
-        metrics.SlotRecreated();
-        try
-        {
-            await _slot.DropAsync(dataSource, cancellationToken);
-            await _slot.EnsureAsync(dataSource, replicationConnectionString.Value, cancellationToken);
-            await CallRows.LoadOpenCallsAsync(dataSource, directory, cancellationToken);
-            await recipientShards.LoadAsync(dataSource, cancellationToken);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            Log.StreamFailed(logger, ex, _slot.Name, 1000);
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            return;
-        }
-
-        // What happened between the loss and now never reaches the stream: clients reconnect and their hello
-        // (read from the tables) brings them up to date.
-        foreach (var session in registry.All)
-        {
-            session.RequestClose(CloseCodes.DatabaseUnavailable, "the relay's replication slot was recreated; reconnect to resync");
-        }
-    }
-
-    private async Task RegisterInstanceAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO relay_instances (relay_id, slot_name) VALUES ($1, $2)
-            ON CONFLICT (relay_id) DO UPDATE SET slot_name = EXCLUDED.slot_name, started_at = now(), heartbeat_at = now()
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.InstanceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = _slot.Name });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static TimeSpan Backoff(int attempt)
-        => TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Min(attempt, 10))) * (0.8 + Random.Shared.NextDouble() * 0.4));
 
     private sealed class StreamTracker
     {

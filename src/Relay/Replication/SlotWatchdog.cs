@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PgVideoChat.Relay.Schema;
 using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.Replication;
@@ -13,14 +14,12 @@ namespace PgVideoChat.Relay.Replication;
 internal sealed class SlotWatchdog(
     NpgsqlDataSource dataSource, RelayState state, IOptions<RelayOptions> options, RelayMetrics metrics, ILogger<SlotWatchdog> logger) : BackgroundService
 {
-    private const long AdvisoryLockKey = 0x5067_5643_6861_7403;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.WatchdogInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (!state.SchemaReady)
+            if (!state.StartedUp)
             {
                 continue;
             }
@@ -42,7 +41,7 @@ internal sealed class SlotWatchdog(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock($1)", connection, transaction))
         {
-            tryLock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            tryLock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLocks.AbandonedSlotSweep });
             if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
             {
                 return 0;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Sharding;
 
@@ -10,15 +11,14 @@ namespace PgVideoChat.Relay.Sharding;
 internal sealed class ShardPublications
 {
     // Any constant the other advisory locks (migrations, watchdog) do not use.
-    private const long AdvisoryLockKey = 0x7067_7663_7368_6172; // "pgvcshar"
 
     public ShardPublications(IOptions<RelayOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var relay = options.Value;
         Shard = relay.Sharding.ResolveShard(relay.InstanceId);
-        MediaPublicationName = Shard is { } shard ? relay.Sharding.MediaPublicationPrefix + shard : null;
-        Names = MediaPublicationName is null ? [relay.PublicationName] : [relay.Sharding.ControlPublicationName, MediaPublicationName];
+        MediaPublicationName = Shard is { } shard ? Publications.MediaPrefix + shard : null;
+        Names = MediaPublicationName is null ? [Publications.All] : [Publications.Control, MediaPublicationName];
     }
 
     /// <summary>This relay's shard; <see langword="null"/> without shard routing.</summary>
@@ -52,7 +52,7 @@ internal sealed class ShardPublications
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var locked = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
         {
-            locked.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
+            locked.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLocks.ShardPublicationSetup });
             await locked.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -18,15 +18,6 @@ internal sealed class ShardingOptions
     [Range(0, MaxShard)]
     public int? Shard { get; set; }
 
-    /// <summary>The publication of everything but media, which every sharded relay reads (created by migration 003).</summary>
-    [Required]
-    public string ControlPublicationName { get; set; } = "pgvideochat_control";
-
-    /// <summary>Shard <c>n</c> reads media through the publication <c>{prefix}{n}</c>, which the relay creates when it is missing.</summary>
-    [Required]
-    [RegularExpression("^[a-z_][a-z0-9_]{0,50}$")]
-    public string MediaPublicationPrefix { get; set; } = "pgvideochat_media_";
-
     /// <summary>This relay's shard, or <see langword="null"/> when routing is off or no shard can be told.</summary>
     public int? ResolveShard(string instanceId)
     {

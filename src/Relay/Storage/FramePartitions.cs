@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Storage;
 
@@ -9,12 +10,10 @@ namespace PgVideoChat.Relay.Storage;
 /// </summary>
 internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan width, TimeSpan retention)
 {
-    public static readonly string[] Tables = ["video_frames", "audio_frames"];
 
     // Partitions exist this far ahead, so an INSERT never finds no partition even if maintenance stalls a while.
     private static readonly TimeSpan Lookahead = TimeSpan.FromMinutes(2);
 
-    private const long AdvisoryLockKey = 0x5067_5643_6861_7402;
 
     /// <summary>Creates missing partitions and drops expired ones; returns (created, dropped).</summary>
     public async Task<(int Created, int Dropped)> MaintainAsync(CancellationToken cancellationToken)
@@ -23,7 +22,7 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
         // A session lock (not a transaction one): DETACH … CONCURRENTLY cannot run inside a transaction.
         await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
         {
-            tryLock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            tryLock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLocks.FramePartitionRotation });
             if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
             {
                 return (0, 0);
@@ -39,7 +38,7 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
             var first = now.ToUnixTimeSeconds() / widthSeconds * widthSeconds - widthSeconds;
             var last = (now + Lookahead).ToUnixTimeSeconds();
             var expiredBefore = (now - retention).ToUnixTimeSeconds();
-            foreach (var table in Tables)
+            foreach (var table in Tables.Frames)
             {
                 var existing = await ListAsync(connection, table, cancellationToken);
                 for (var start = first; start <= last; start += widthSeconds)
@@ -51,7 +50,7 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
 
                     // Created apart, then attached: CREATE TABLE … PARTITION OF takes an ACCESS EXCLUSIVE lock on the
                     // parent, which queues behind the writer's open transaction and stops every INSERT until it commits
-                    // (measured: a ~300 ms ingest stall every partition width at 40 calls). ATTACH takes only SHARE
+                    // (an ingest stall at every rotation; docs/benchmarks.md, 2026-11-25). ATTACH takes only SHARE
                     // UPDATE EXCLUSIVE, which INSERTs do not conflict with; the new table is empty, so its check is free.
                     // No autovacuum: a partition is insert-only and dropped whole after the retention, but from PG13 on
                     // inserts alone make it (and its TOAST table) due for VACUUM, work that nobody would ever use.
@@ -93,7 +92,7 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
         finally
         {
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            unlock.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLocks.FramePartitionRotation });
             await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
     }

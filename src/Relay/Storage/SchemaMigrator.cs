@@ -1,5 +1,6 @@
 using System.Reflection;
 using Npgsql;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Storage;
 
@@ -10,7 +11,6 @@ namespace PgVideoChat.Relay.Storage;
 internal static class SchemaMigrator
 {
     // Any stable 64-bit number; the same one in every relay.
-    private const long AdvisoryLockKey = 0x5067_5643_6861_7401;
 
     public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations { get; } = LoadMigrations();
 
@@ -24,7 +24,7 @@ internal static class SchemaMigrator
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
         {
-            lockCommand.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLockKey });
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = AdvisoryLocks.SchemaMigration });
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
 

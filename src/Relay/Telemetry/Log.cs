@@ -59,11 +59,11 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Warning, "Relay startup (schema, partitions, slot) failed; retrying in {DelayMs} ms")]
     public static partial void StartupRetry(ILogger logger, Exception exception, int delayMs);
 
-    [LoggerMessage(20, LogLevel.Warning, "Dropped abandoned replication slot {Slot} of relay instance {RelayId} (no heartbeat for {AbandonedAfter})")]
-    public static partial void AbandonedSlotDropped(ILogger logger, string slot, string relayId, TimeSpan abandonedAfter);
-
     [LoggerMessage(19, LogLevel.Warning, "Replication row from {Table} could not be decoded")]
     public static partial void RowDecodeFailed(ILogger logger, Exception exception, string table);
+
+    [LoggerMessage(20, LogLevel.Warning, "Dropped abandoned replication slot {Slot} of relay instance {RelayId} (no heartbeat for {AbandonedAfter})")]
+    public static partial void AbandonedSlotDropped(ILogger logger, string slot, string relayId, TimeSpan abandonedAfter);
 
     [LoggerMessage(21, LogLevel.Warning, "Client {ConnectionId} (user {UserId}) is flooding: {Refused} requests refused by the {Kind} limit within a second; closing it")]
     public static partial void ControlFlooding(ILogger logger, long connectionId, long userId, int refused, string kind);
@@ -77,6 +77,6 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Warning, "WebSocket of user {UserId} refused: {Reason}")]
     public static partial void ConnectRefused(ILogger logger, long userId, string reason);
 
-    [LoggerMessage(40, LogLevel.Warning, "{Count} connection row(s) could not be deleted; retrying in the background (and at the next start)")]
+    [LoggerMessage(25, LogLevel.Warning, "{Count} connection row(s) could not be deleted; retrying in the background (and at the next start)")]
     public static partial void ConnectionRowsNotDeleted(ILogger logger, Exception exception, int count);
 }

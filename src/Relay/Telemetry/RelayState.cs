@@ -11,7 +11,7 @@ internal sealed class RelayState
     private long _ingestQueueDepth;
     private long _lagTicks;
     private volatile bool _streamConnected;
-    private volatile bool _schemaReady;
+    private readonly TaskCompletionSource _startedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool StreamConnected
     {
@@ -19,12 +19,13 @@ internal sealed class RelayState
         set => _streamConnected = value;
     }
 
-    /// <summary>The schema is migrated and this relay's slot exists: clients may connect.</summary>
-    public bool SchemaReady
-    {
-        get => _schemaReady;
-        set => _schemaReady = value;
-    }
+    /// <summary>Start-up is done (schema migrated, instance registered, slot and caches ready): the stream may start, clients may connect once it has.</summary>
+    public bool StartedUp => _startedUp.Task.IsCompleted;
+
+    /// <summary>Completes when start-up is done.</summary>
+    public Task WhenStartedUp => _startedUp.Task;
+
+    public void MarkStartedUp() => _startedUp.TrySetResult();
 
     /// <summary>WAL bytes the server wrote since this relay first looked (its position is read once a second).</summary>
     public long WalWrittenBytes => Volatile.Read(ref _walFirstPosition) is var first and >= 0 ? Interlocked.Read(ref _walPosition) - first : 0;

@@ -33,17 +33,6 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _control.Count + _audio.Count + _video.Count;
-            }
-        }
-    }
-
     /// <summary>Queues a control message; returns <see langword="false"/> when the client is too slow.</summary>
     public bool EnqueueControl(byte[] message, bool first = false)
     {

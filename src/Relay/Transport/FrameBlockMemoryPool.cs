@@ -7,8 +7,8 @@ namespace PgVideoChat.Relay.Transport;
 /// <summary>
 /// Kestrel's memory pool with blocks big enough for a whole video frame. Kestrel's socket transport receives into
 /// one pool block per read, and its default blocks are 4 KiB: a 25 KB frame took 7 receive calls, 7 pipe flushes and 7
-/// trips through the WebSocket reader (measured: 21,000 receive calls a second at 40 calls, 3,200 frames in). With
-/// 64 KiB blocks a frame takes one or two. Registered as the host's <see cref="IMemoryPoolFactory{T}"/>, which the
+/// trips through the WebSocket reader (docs/benchmarks.md has the syscall counts). With 64 KiB blocks a frame takes
+/// one or two. Registered as the host's <see cref="IMemoryPoolFactory{T}"/>, which the
 /// socket transport asks for its pools; blocks are pinned (the transport pins them for every socket operation) and
 /// a bounded number are kept for reuse.
 /// </summary>

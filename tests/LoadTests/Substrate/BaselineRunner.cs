@@ -13,6 +13,7 @@ using PgVideoChat.LoadTests.Reports;
 using PgVideoChat.LoadTests.Scenario;
 using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Target;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.LoadTests.Substrate;
 
@@ -84,11 +85,6 @@ public sealed record BaselineSummary
 /// </summary>
 internal static class BaselineRunner
 {
-    private const string InsertVideo = "INSERT INTO video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    private const string CopyVideo = "COPY video_frames (call_id, sender_id, sequence, capture_us, received_us, width, height, payload) FROM STDIN (FORMAT BINARY)";
-    private const string CopyAudio = "COPY audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) FROM STDIN (FORMAT BINARY)";
-    private const string InsertAudio = "INSERT INTO audio_frames (call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
     // Call ids far from any real call mark the phase a row belongs to (there is no FK on the frame tables).
     private const long PhaseCallIdBase = 9_000_000_000;
 
@@ -332,8 +328,8 @@ internal static class BaselineRunner
         {
             if (batchSize <= 1)
             {
-                await using var video = Command(connection, InsertVideo);
-                await using var audio = Command(connection, InsertAudio);
+                await using var video = Command(connection, FrameSql.InsertVideo);
+                await using var audio = Command(connection, FrameSql.InsertAudio);
                 await video.PrepareAsync(CancellationToken.None);
                 await audio.PrepareAsync(CancellationToken.None);
                 while (!cancellationToken.IsCancellationRequested)
@@ -388,11 +384,8 @@ internal static class BaselineRunner
                     {
                         var isVideo = Mix[(int)(sequence % Mix.Length)];
                         var payload = isVideo ? media.VideoFrames[(int)(sequence % media.VideoFrames.Count)] : media.AudioFrames[(int)(sequence % media.AudioFrames.Count)];
-                        var command = new NpgsqlBatchCommand(isVideo ? InsertVideo : InsertAudio);
-                        for (var p = 0; p < 8; p++)
-                        {
-                            command.Parameters.Add(p switch { 7 => new NpgsqlParameter<byte[]>(), 5 or 6 => new NpgsqlParameter<int>(), _ => new NpgsqlParameter<long>() });
-                        }
+                        var command = new NpgsqlBatchCommand(isVideo ? FrameSql.InsertVideo : FrameSql.InsertAudio);
+                        AddParameters(command.Parameters);
 
                         Fill(command.Parameters, counters.CallId, senderId, sequence, payload, isVideo);
                         batch.BatchCommands.Add(command);
@@ -415,10 +408,10 @@ internal static class BaselineRunner
         }
     }
 
-    // The same COPY the relay's write pipeline issues (Relay:Ingest:WriteMethod=Copy): one per table and batch.
+    // The same COPY the relay's write pipeline issues (Relay:Ingest:WriteMethod=Copy, FrameSql): one per table and batch.
     private static async Task CopyAsync(NpgsqlConnection connection, MediaLibrary media, PhaseCounters counters, long first, int batchSize, long senderId, bool video)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(video ? CopyVideo : CopyAudio, CancellationToken.None);
+        await using var importer = await connection.BeginBinaryImportAsync(video ? FrameSql.CopyVideo : FrameSql.CopyAudio, CancellationToken.None);
         for (var sequence = first; sequence < first + batchSize; sequence++)
         {
             var isVideo = Mix[(int)(sequence % Mix.Length)];
@@ -437,6 +430,7 @@ internal static class BaselineRunner
             await importer.WriteAsync(isVideo ? MediaLibrary.VideoWidth : MediaLibrary.AudioChannels, NpgsqlDbType.Integer);
             await importer.WriteAsync(isVideo ? MediaLibrary.VideoHeight : MediaLibrary.AudioSampleRate, NpgsqlDbType.Integer);
             await importer.WriteAsync(Payload(media, sequence, isVideo), NpgsqlDbType.Bytea);
+            await importer.WriteAsync(FrameSql.EveryShard, NpgsqlDbType.Bigint);
         }
 
         await importer.CompleteAsync();
@@ -448,11 +442,7 @@ internal static class BaselineRunner
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql)
     {
         var command = new NpgsqlCommand(sql, connection);
-        for (var p = 0; p < 8; p++)
-        {
-            command.Parameters.Add(p switch { 7 => new NpgsqlParameter<byte[]>(), 5 or 6 => new NpgsqlParameter<int>(), _ => new NpgsqlParameter<long>() });
-        }
-
+        AddParameters(command.Parameters);
         return command;
     }
 
@@ -467,6 +457,15 @@ internal static class BaselineRunner
         ((NpgsqlParameter<int>)parameters[5]).TypedValue = isVideo ? MediaLibrary.VideoWidth : MediaLibrary.AudioChannels;
         ((NpgsqlParameter<int>)parameters[6]).TypedValue = isVideo ? MediaLibrary.VideoHeight : MediaLibrary.AudioSampleRate;
         ((NpgsqlParameter<byte[]>)parameters[7]).TypedValue = payload;
+        ((NpgsqlParameter<long>)parameters[8]).TypedValue = FrameSql.EveryShard;
+    }
+
+    private static void AddParameters(NpgsqlParameterCollection parameters)
+    {
+        for (var p = 0; p < FrameSql.Columns; p++)
+        {
+            parameters.Add(p switch { 7 => new NpgsqlParameter<byte[]>(), 5 or 6 => new NpgsqlParameter<int>(), _ => new NpgsqlParameter<long>() });
+        }
     }
 
     private static async Task SampleAsync(string phase, PhaseCounters counters, PostgresProbe probe, CpuMeter pgCpu, long origin, List<BaselineSample> samples, ProgressView progress, CancellationToken cancellationToken)

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using PgVideoChat.Protocol;
-using PgVideoChat.Relay.Transport;
 using PgVideoChat.Relay.Telemetry;
+using PgVideoChat.Relay.Transport;
 
 namespace PgVideoChat.Relay.UnitTests.Transport;
 

@@ -7,13 +7,13 @@ using PgVideoChat.Relay.Sharding;
 namespace PgVideoChat.Relay.Presence;
 
 /// <summary>What a connect wrote and read: the <c>connections</c> row (to delete at disconnect) and the <c>hello</c>.</summary>
-internal sealed record ConnectedClient(long ConnectionRowId, HelloMessage Hello);
+internal sealed record OpenedSession(long ConnectionRowId, HelloMessage Hello);
 
 /// <summary>
 /// A connect in one round trip: the <c>connections</c> row (with the user's display name) and the <c>hello</c> a
 /// client gets first: online users, its open calls, recent chat.
 /// </summary>
-internal sealed class HelloSnapshot(NpgsqlDataSource dataSource, ShardPublications publications)
+internal sealed class SessionOpening(NpgsqlDataSource dataSource, ShardPublications publications)
 {
     private const int RecentChat = ProtocolLimits.MaxChatHistoryPage;
 
@@ -45,7 +45,7 @@ internal sealed class HelloSnapshot(NpgsqlDataSource dataSource, ShardPublicatio
     /// Writes the connection row, then reads the <c>hello</c> in one repeatable-read snapshot (so its three parts
     /// agree), all in one round trip; <see langword="null"/> when the user does not exist (nothing is written).
     /// </summary>
-    public async Task<ConnectedClient?> ConnectAsync(string relayId, long userId, CancellationToken cancellationToken)
+    public async Task<OpenedSession?> OpenAsync(string relayId, long userId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
@@ -97,7 +97,7 @@ internal sealed class HelloSnapshot(NpgsqlDataSource dataSource, ShardPublicatio
 
         // Reads COMMIT's completion (a read-only transaction: no WAL flush); a failure there throws here.
         await reader.NextResultAsync(cancellationToken);
-        return new ConnectedClient(rowId, new HelloMessage(ProtocolLimits.ProtocolVersion, relayId, user, online, calls, chat, RelayLimits.Default));
+        return new OpenedSession(rowId, new HelloMessage(ProtocolLimits.ProtocolVersion, relayId, user, online, calls, chat, RelayLimits.Default));
     }
 
     private static NpgsqlBatchCommand Command(string sql, long userId)
