@@ -14,11 +14,8 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Invite_accept_and_hangup_reach_the_participants_and_nobody_else()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var carol = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Carol", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob", "Carol");
+        var (ct, alice, bob, carol) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
 
         var callId = await alice.InviteAsync(ct, bob.UserId);
         var ringing = await bob.WaitForAsync(m => Calls.IsCall(m, callId, "ringing"), ct);
@@ -51,10 +48,8 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Decline_and_cancel_end_a_ringing_call()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
 
         var declined = await alice.InviteAsync(ct, bob.UserId);
         await bob.WaitForAsync(m => Calls.IsCall(m, declined, "ringing"), ct);
@@ -73,11 +68,8 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task A_group_call_grows_with_call_add_and_media_reaches_every_other_participant()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var carol = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Carol", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob", "Carol");
+        var (ct, alice, bob, carol) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         await bob.AckedAsync(new JsonObject { ["type"] = "call.add", ["callId"] = callId, ["userId"] = carol.UserId }, ct);
@@ -116,11 +108,8 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Nobody_can_send_as_someone_else_into_a_call_they_are_not_in_or_after_it_ended()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var mallory = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Mallory", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob", "Mallory");
+        var (ct, alice, bob, mallory) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         // Forged sender id in the header.
@@ -157,10 +146,8 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Malformed_and_oversized_messages_get_their_close_code_and_everyone_else_carries_on()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         (string Name, Func<RelayTestClient, Task> Send, int Code)[] cases =

@@ -15,11 +15,8 @@ public abstract class DeliveryTests<TFixture>(TFixture fixture)
     [Fact]
     public async Task Video_frames_of_A_reach_B_and_only_B()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var carol = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Carol", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob", "Carol");
+        var (ct, alice, bob, carol) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         for (uint i = 0; i < 10; i++)
@@ -49,10 +46,8 @@ public abstract class DeliveryTests<TFixture>(TFixture fixture)
     [Fact]
     public async Task Video_and_audio_of_B_reach_A()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         for (uint i = 0; i < 5; i++)
@@ -77,11 +72,8 @@ public abstract class DeliveryTests<TFixture>(TFixture fixture)
     [Fact]
     public async Task Call_chat_reaches_the_participants_and_direct_messages_only_their_two_users()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var carol = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Carol", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob", "Carol");
+        var (ct, alice, bob, carol) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         var callChat = await alice.ChatAsync(callId, "it's me, \"Alice\" 👋", ct, clientMsgId: "m-1");
@@ -111,10 +103,8 @@ public abstract class DeliveryTests<TFixture>(TFixture fixture)
     [Fact]
     public async Task Rows_inserted_with_SQL_behind_the_relays_back_are_delivered_too()
     {
-        using var cts = new CancellationTokenSource(Timeout);
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, Timeout, "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         await fixture.ExecuteAsync(

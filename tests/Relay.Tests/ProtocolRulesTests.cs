@@ -11,10 +11,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task A_lone_surrogate_in_any_string_is_invalid_message_and_the_connection_stays_open()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         string[] messages =
         [
             $$"""{"rid":"s1","type":"chat.send","to":{{bob.UserId}},"text":"a\ud800b"}""",
@@ -41,10 +39,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [InlineData("audio")]
     public async Task A_frame_over_its_size_limit_closes_4413_for_either_kind(string kind)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         if (kind == "video")
         {
@@ -62,10 +58,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Reserved_header_fields_and_a_longer_header_are_accepted_and_forwarded_as_version_1()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var payload = TestMedia.Jpeg(3_000, 5);
         var frame = new byte[48 + payload.Length];
@@ -84,10 +78,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Chat_history_pages_back_past_the_hundred_messages_of_hello()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         // 130 call messages and 3 direct ones, written as any relay writes them (the INSERT is the publish).
         await fixture.ExecuteAsync("""
@@ -120,10 +112,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task Chat_into_an_ended_call_is_invalid_state()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         await alice.HangupAsync(callId, ct);
         await bob.WaitForAsync(m => Calls.IsCall(m, callId, "ended"), ct);

@@ -27,6 +27,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
     private TaskCompletionSource _resume = CompletedGate();
     private int _nextRid;
     private bool _closed;
+    private int _disposed;
 
     private RelayTestClient(SignInResponse session) => Session = session;
 
@@ -307,6 +308,11 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         try
         {
             if (_socket.State == WebSocketState.Open)

@@ -76,11 +76,8 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task A_stalled_consumer_costs_bounded_memory_and_does_not_delay_the_others()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var dave = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Dave", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(2), "Alice", "Bob", "Dave");
+        var (ct, alice, bob, dave) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob, dave);
         var relayPid = fixture.App.GetProcessId("relay") ?? throw new InvalidOperationException("The relay is not running.");
         var rssBefore = ProcessProbe.RssBytes(relayPid);

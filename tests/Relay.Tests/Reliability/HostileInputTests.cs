@@ -19,10 +19,8 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
     public async Task Fuzzed_messages_never_crash_the_relay_write_no_row_and_leave_other_calls_alone()
     {
         var cases = int.TryParse(Environment.GetEnvironmentVariable("PGVIDEOCHAT_FUZZ_CASES"), out var n) ? n : 20_000;
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(10), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var relayPid = fixture.RelayProcessId;
         var fuzzer = await RelayTestClient.SignInAsync(fixture.RelayUri, "Fuzzer", ct);
@@ -133,10 +131,8 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task Frames_above_the_rate_limit_are_dropped_with_a_metric_and_persistent_flooding_disconnects()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var droppedBefore = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_frames_dropped_total", "reason=\"rate_limited\"", ct);
 
@@ -175,11 +171,8 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task A_client_that_stops_reading_is_cut_off_after_the_send_timeout_and_the_call_goes_on()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
-        await using var dave = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Dave", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob", "Dave");
+        var (ct, alice, bob, dave) = (scenario.Token, scenario[0], scenario[1], scenario[2]);
         var callId = await Calls.EstablishAsync(alice, ct, bob, dave);
         const string TooSlow = "code=\"4408\"";
         var cutBefore = await ProcessProbe.MetricAsync(fixture.RelayUri, "pgvideochat_clients_disconnects_total", TooSlow, ct);
@@ -242,10 +235,8 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task Chat_text_reaches_Postgres_as_a_parameter_and_is_stored_intact_or_refused_as_documented()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
 
         var awkward = "'); DROP TABLE chat_messages; -- \"quoted\" \\backslash\\ $1 $$ 𝄞 é\t\r\n" + new string('x', 3900);

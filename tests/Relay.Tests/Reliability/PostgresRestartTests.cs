@@ -12,10 +12,8 @@ public sealed class PostgresRestartTests(FaultFixture fixture) : IClassFixture<F
     [InlineData("immediate")]
     public async Task The_relay_reports_unhealthy_refuses_with_a_clear_error_and_resumes_without_losing_acknowledged_chat(string shutdown)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        await using var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(3), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var acked = await alice.ChatAsync(callId, $"before the {shutdown} restart", ct);
         var pid = fixture.RelayProcessId;
