@@ -1,9 +1,14 @@
-// Sign-in, one WebSocket with automatic reconnect, request/response by rid, events.
+// One WebSocket to the relay with automatic reconnect, request/response by rid, events.
 import {
   CloseCode, MessageType, decodeControl, decodeMediaFrame, encodeControl, Limits, Requests,
 } from './protocol.js';
+import { Emitter } from './emitter.js';
+import { PendingRequests, RequestError } from './pending-requests.js';
+import { reconnectDelay } from './reconnect-backoff.js';
+import * as sessionApi from './session-api.js';
 
-const SESSION_KEY = 'pgvc.session';
+export { RequestError } from './pending-requests.js';
+export { SignInError } from './session-api.js';
 
 /** Connection states shown to the user (and to tests) verbatim. */
 export const ConnectionState = Object.freeze({
@@ -13,59 +18,10 @@ export const ConnectionState = Object.freeze({
   SIGNED_OUT: 'signed-out',
 });
 
-/** Tiny event emitter. */
-export class Emitter {
-  #handlers = new Map();
-  on(type, fn) {
-    let set = this.#handlers.get(type);
-    if (!set) this.#handlers.set(type, (set = new Set()));
-    set.add(fn);
-    return () => set.delete(fn);
-  }
-  off(type, fn) { this.#handlers.get(type)?.delete(fn); }
-  emit(type, payload) {
-    const set = this.#handlers.get(type);
-    if (!set) return;
-    for (const fn of [...set]) {
-      try { fn(payload); } catch (err) { console.error(`handler for ${type} failed`, err); }
-    }
-  }
-}
-
-export class RequestError extends Error {
-  constructor(code, message, response) {
-    super(message || code);
-    this.name = 'RequestError';
-    this.code = code;
-    this.response = response;
-  }
-}
-
-export class SignInError extends Error {
-  constructor(message, status, problem) {
-    super(message);
-    this.name = 'SignInError';
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
 function toWebSocketUrl(httpUrl) {
   const u = new URL(httpUrl);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   return u;
-}
-
-function problemMessage(problem, status) {
-  if (!problem || typeof problem !== 'object') return `Sign-in failed (HTTP ${status}).`;
-  const parts = [];
-  if (problem.errors && typeof problem.errors === 'object') {
-    for (const list of Object.values(problem.errors)) {
-      if (Array.isArray(list)) parts.push(...list.map(String));
-    }
-  }
-  if (parts.length) return parts.join(' ');
-  return problem.detail || problem.title || `Sign-in failed (HTTP ${status}).`;
 }
 
 /**
@@ -94,9 +50,7 @@ export class RelayClient extends Emitter {
     this.lastClose = null;
     this.counters = { framesSent: 0, framesDroppedBackpressure: 0, reconnects: 0, bytesSent: 0 };
 
-    this._pending = new Map(); // rid -> {resolve, reject, timer}
-    this._ridPrefix = Math.random().toString(36).slice(2, 8);
-    this._ridCounter = 0;
+    this._pending = new PendingRequests();
     this._reconnectTimer = null;
     this._pingTimer = null;
     this._refreshTimer = null;
@@ -106,16 +60,7 @@ export class RelayClient extends Emitter {
     window.addEventListener('online', this._onOnline);
   }
 
-  static loadSession() {
-    try {
-      const raw = sessionStorage.getItem(SESSION_KEY);
-      if (!raw) return null;
-      const s = JSON.parse(raw);
-      if (!s || typeof s.token !== 'string') return null;
-      if (s.expiresAt && Date.parse(s.expiresAt) < Date.now()) return null;
-      return s;
-    } catch { return null; }
-  }
+  static loadSession() { return sessionApi.loadSession(); }
 
   get userId() { return this.session?.userId ?? null; }
   get displayName() { return this.session?.displayName ?? null; }
@@ -123,10 +68,7 @@ export class RelayClient extends Emitter {
 
   _saveSession(s) {
     this.session = s;
-    try {
-      if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
-      else sessionStorage.removeItem(SESSION_KEY);
-    } catch { /* storage unavailable: keep in memory */ }
+    sessionApi.storeSession(s);
   }
 
   _setState(state) {
@@ -137,25 +79,7 @@ export class RelayClient extends Emitter {
 
   /** POST /api/sessions. Stores the session; does not connect. */
   async signIn(displayName) {
-    let res;
-    try {
-      res = await fetch(`${this.relayUrl}/api/sessions`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json' },
-        body: JSON.stringify({ displayName }),
-        mode: 'cors',
-      });
-    } catch (err) {
-      throw new SignInError(`Cannot reach the relay (${err.message}).`, 0, null);
-    }
-    let body = null;
-    try { body = await res.json(); } catch { /* not JSON */ }
-    if (!res.ok || !body || typeof body.token !== 'string') {
-      throw new SignInError(problemMessage(body, res.status), res.status, body);
-    }
-    const session = {
-      userId: body.userId, displayName: body.displayName, token: body.token, expiresAt: body.expiresAt ?? null,
-    };
+    const session = await sessionApi.signIn(this.relayUrl, displayName);
     this._saveSession(session);
     return session;
   }
@@ -163,34 +87,18 @@ export class RelayClient extends Emitter {
   /** POST /api/sessions/refresh with the current token. */
   async refresh() {
     if (!this.session) return null;
-    try {
-      const res = await fetch(`${this.relayUrl}/api/sessions/refresh`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${this.session.token}`, Accept: 'application/json' },
-        mode: 'cors',
-      });
-      if (!res.ok) return null;
-      const body = await res.json();
-      if (typeof body?.token !== 'string') return null;
-      this._saveSession({
-        userId: body.userId ?? this.session.userId,
-        displayName: body.displayName ?? this.session.displayName,
-        token: body.token,
-        expiresAt: body.expiresAt ?? null,
-      });
-      this._scheduleRefresh();
-      return this.session;
-    } catch { return null; }
+    const renewed = await sessionApi.refresh(this.relayUrl, this.session);
+    if (!renewed) return null;
+    this._saveSession(renewed);
+    this._scheduleRefresh();
+    return this.session;
   }
 
   _scheduleRefresh() {
     clearTimeout(this._refreshTimer);
     this._refreshTimer = null;
-    const exp = this.session?.expiresAt ? Date.parse(this.session.expiresAt) : NaN;
-    if (!Number.isFinite(exp)) return;
-    // Refresh at 80 % of the remaining lifetime, at least 10 s from now, at most ~24 days (setTimeout range).
-    const delay = Math.min(2_000_000_000, Math.max(10_000, (exp - Date.now()) * 0.8));
-    this._refreshTimer = setTimeout(() => { this.refresh(); }, delay);
+    const delay = sessionApi.refreshDelay(this.session?.expiresAt);
+    if (delay !== null) this._refreshTimer = setTimeout(() => { this.refresh(); }, delay);
   }
 
   /** Open the socket (and keep it open) with the stored token. */
@@ -257,15 +165,7 @@ export class RelayClient extends Emitter {
       }
       case MessageType.ACK:
       case MessageType.ERROR: {
-        const p = msg.rid != null ? this._pending.get(msg.rid) : undefined;
-        if (p) {
-          this._pending.delete(msg.rid);
-          clearTimeout(p.timer);
-          if (msg.type === MessageType.ACK) p.resolve(msg);
-          else p.reject(new RequestError(msg.code, msg.message, msg));
-        } else if (msg.type === MessageType.ERROR) {
-          this.emit('error', msg);
-        }
+        if (!this._pending.settle(msg) && msg.type === MessageType.ERROR) this.emit('error', msg);
         break;
       }
       case MessageType.PRESENCE:
@@ -299,9 +199,7 @@ export class RelayClient extends Emitter {
   _scheduleReconnect(minDelayMs = 0) {
     this._setState(ConnectionState.RECONNECTING);
     clearTimeout(this._reconnectTimer);
-    const cap = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(this.attempt, 10));
-    // "Equal jitter": half fixed, half random, so a relay restart is not stormed by every client at once.
-    const delay = Math.max(minDelayMs, cap / 2 + Math.random() * cap / 2);
+    const delay = Math.max(minDelayMs, reconnectDelay(this.attempt, { baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs }));
     this.attempt++;
     this._reconnectTimer = setTimeout(() => this._open(), delay);
   }
@@ -338,13 +236,7 @@ export class RelayClient extends Emitter {
 
   _stopPing() { clearInterval(this._pingTimer); this._pingTimer = null; }
 
-  _rejectAll(code) {
-    for (const [rid, p] of this._pending) {
-      clearTimeout(p.timer);
-      p.reject(new RequestError(code, `request ${rid} failed: ${code}`));
-    }
-    this._pending.clear();
-  }
+  _rejectAll(code) { this._pending.rejectAll(code); }
 
   _signedOut(reason) {
     this._wantConnected = false;
@@ -376,24 +268,13 @@ export class RelayClient extends Emitter {
    */
   request(message, timeoutMs = this.requestTimeoutMs) {
     if (!this.isOpen) return Promise.reject(new RequestError('not_connected', 'not connected'));
-    const rid = `${this._ridPrefix}-${++this._ridCounter}`;
+    const rid = this._pending.nextRid();
     const text = encodeControl({ ...message, rid });
     if (new TextEncoder().encode(text).byteLength > this.limits.maxTextMessageBytes) {
       return Promise.reject(new RequestError('too_large', 'message too large'));
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this._pending.delete(rid)) reject(new RequestError('timeout', `request ${message.type} timed out`));
-      }, timeoutMs);
-      this._pending.set(rid, { resolve, reject, timer });
-      try {
-        this.ws.send(text);
-      } catch (err) {
-        clearTimeout(timer);
-        this._pending.delete(rid);
-        reject(new RequestError('not_connected', err.message));
-      }
-    });
+    const ws = this.ws;
+    return this._pending.track(rid, message.type, timeoutMs, () => ws.send(text));
   }
 
   /** Send a binary media frame (fire and forget). Drops it when the socket is backed up. */
