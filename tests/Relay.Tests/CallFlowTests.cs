@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
+using PgVideoChat.Protocol.Client;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -208,7 +209,7 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
         {
             foreign.Options.SetRequestHeader("Origin", "http://evil.example");
             foreign.Options.CollectHttpResponseDetails = true;
-            await Assert.ThrowsAsync<WebSocketException>(() => foreign.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, session.Token), ct));
+            await Assert.ThrowsAsync<WebSocketException>(() => foreign.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, session.Token), ct));
             Assert.Equal(HttpStatusCode.Forbidden, foreign.HttpStatusCode);
         }
 
@@ -216,7 +217,7 @@ public sealed class CallFlowTests(PgOutputV2Fixture fixture)
         foreach (var token in new[] { "", "garbage", tampered, session.Token.Replace("v1.", "v1.9", StringComparison.Ordinal) })
         {
             using var socket = new ClientWebSocket();
-            await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, token), ct);
+            await socket.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, token), ct);
             var result = await socket.ReceiveAsync(new byte[1024], ct);
             Assert.Equal(WebSocketMessageType.Close, result.MessageType);
             Assert.Equal(CloseCodes.Unauthorized, (int)result.CloseStatus!.Value);

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
+using PgVideoChat.Protocol.Client;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -177,7 +178,7 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
         for (var i = 0; i < 12; i++)
         {
             using var socket = new ClientWebSocket();
-            await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, looper.Token), ct);
+            await socket.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, looper.Token), ct);
             var result = await socket.ReceiveAsync(new byte[64 * 1024], ct);
             outcomes.Add(result.MessageType == WebSocketMessageType.Close ? (int)result.CloseStatus! : 0);
             if (result.MessageType == WebSocketMessageType.Close)
@@ -205,7 +206,7 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
 
             await Task.Delay(2100, ct); // one more connect token
             using var eleventh = new ClientWebSocket();
-            await eleventh.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, tabs.Token), ct);
+            await eleventh.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, tabs.Token), ct);
             var refused = await eleventh.ReceiveAsync(new byte[64 * 1024], ct);
             Assert.Equal(WebSocketMessageType.Close, refused.MessageType);
             Assert.Equal(CloseCodes.Flooding, (int?)refused.CloseStatus);

@@ -1,10 +1,9 @@
-using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using PgVideoChat.Protocol;
+using PgVideoChat.Protocol.Client;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -12,24 +11,22 @@ namespace PgVideoChat.Relay.Tests;
 internal sealed record ReceivedFrame(MediaFrameHeader Header, byte[] Payload, DateTime ReceivedAt);
 
 /// <summary>
-/// A protocol-speaking WebSocket client for tests: signs in over HTTP, connects, records every control
-/// message and media frame it receives, and sends requests with <c>rid</c>s.
+/// The shared <see cref="RelayConnection"/> for tests: records every control message and media frame it receives, and
+/// waits for the ones a test expects.
 /// </summary>
-internal sealed class RelayTestClient : IAsyncDisposable
+internal sealed class RelayTestClient : IRelayConnectionObserver, IAsyncDisposable
 {
-    private readonly ClientWebSocket _socket = new();
     private readonly List<JsonElement> _messages = [];
     private readonly List<ReceivedFrame> _frames = [];
     private readonly Channel<bool> _arrivals = Channel.CreateUnbounded<bool>();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _receiving;
-    private TaskCompletionSource _resume = CompletedGate();
-    private int _nextRid;
-    private bool _closed;
+    private RelayConnection? _connection;
     private int _disposed;
 
-    private RelayTestClient(SignInResponse session) => Session = session;
+    private RelayTestClient(SignInResponse session, bool read)
+    {
+        Session = session;
+        Reading = read;
+    }
 
     public SignInResponse Session { get; }
 
@@ -37,15 +34,16 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
     public JsonElement Hello { get; private set; }
 
-    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+    public WebSocketCloseStatus? CloseStatus => Connection.CloseStatus;
 
-    public string? CloseDescription => _socket.CloseStatusDescription;
+    public string? CloseDescription => Connection.CloseDescription;
 
-    /// <summary>Set by the receive loop before it wakes waiters for the last time, so no waiter misses the close.</summary>
-    public bool Closed => Volatile.Read(ref _closed);
+    public bool Closed => Connection.Closed;
 
     /// <summary>Whether the receive loop runs; a "stalled" client never reads.</summary>
-    public bool Reading { get; private init; } = true;
+    public bool Reading { get; }
+
+    private RelayConnection Connection => _connection ?? throw new InvalidOperationException("Not connected.");
 
     public static async Task<SignInResponse> SignInAsync(Uri relay, string displayName, CancellationToken cancellationToken)
     {
@@ -53,9 +51,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
         // Each test user is another person: a client address of its own (believed from a loopback peer, as from the
         // front door), so the per-address sign-in limit meets only the test that is about it.
         http.DefaultRequestHeaders.Add("X-Forwarded-For", $"10.{Random.Shared.Next(256)}.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}");
-        var response = await http.PostAsJsonAsync("/api/sessions", new { displayName }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<SignInResponse>(cancellationToken))!;
+        return await RelaySessions.SignInAsync(http, displayName, cancellationToken);
     }
 
     public static async Task<RelayTestClient> ConnectAsync(Uri relay, string displayName, CancellationToken cancellationToken, bool read = true)
@@ -63,27 +59,11 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
     public static async Task<RelayTestClient> ConnectAsync(Uri relay, SignInResponse session, CancellationToken cancellationToken, bool read = true)
     {
-        var client = new RelayTestClient(session) { Reading = read };
-        if (!read)
-        {
-            // A stalled reader: keep the kernel's receive buffer small so back-pressure reaches the relay soon.
-            client._socket.Options.SetBuffer(4096, 4096);
-        }
-
-        await client._socket.ConnectAsync(WebSocketUri(relay, session.Token), cancellationToken);
-        if (read)
-        {
-            client._receiving = client.ReceiveLoopAsync();
-            client.Hello = await client.WaitForAsync(m => Type(m) == "hello", cancellationToken);
-        }
-
+        var client = new RelayTestClient(session, read);
+        // A stalled reader keeps the kernel's receive buffer small so back-pressure reaches the relay soon.
+        var options = new RelayConnectionOptions { Read = read, SocketBufferBytes = read ? null : 4096, HelloTimeout = TimeSpan.FromSeconds(15), RequestTimeout = TimeSpan.FromSeconds(15) };
+        client._connection = await RelayConnection.ConnectAsync(relay, session, client, options, cancellationToken);
         return client;
-    }
-
-    public static Uri WebSocketUri(Uri relay, string token)
-    {
-        var builder = new UriBuilder(relay) { Scheme = relay.Scheme == "https" ? "wss" : "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(token) };
-        return builder.Uri;
     }
 
     public static string? Type(JsonElement message) => message.TryGetProperty("type", out var type) ? type.GetString() : null;
@@ -114,14 +94,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
 
     /// <summary>Sends a request with a fresh <c>rid</c> and returns the relay's <c>ack</c> or <c>error</c> for it.</summary>
     public async Task<JsonElement> RequestAsync(JsonObject request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var rid = $"r{Interlocked.Increment(ref _nextRid)}";
-        request["rid"] = rid;
-        await SendTextAsync(request.ToJsonString(), cancellationToken);
-        return await WaitForAsync(m => Type(m) is "ack" or "error" && m.TryGetProperty("rid", out var r) && r.GetString() == rid, cancellationToken);
-    }
-
+        => (await Connection.RequestAsync(request, cancellationToken)).Message;
     /// <summary>Sends a request and asserts it was acknowledged.</summary>
     public async Task<JsonElement> AckedAsync(JsonObject request, CancellationToken cancellationToken)
     {
@@ -148,8 +121,7 @@ internal sealed class RelayTestClient : IAsyncDisposable
         return ack.GetProperty("id").GetInt64();
     }
 
-    public async Task SendTextAsync(string text, CancellationToken cancellationToken)
-        => await SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, cancellationToken);
+    public Task SendTextAsync(string text, CancellationToken cancellationToken) => Connection.SendTextAsync(text, cancellationToken);
 
     public async Task SendFrameAsync(MediaFrameHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -159,18 +131,8 @@ internal sealed class RelayTestClient : IAsyncDisposable
         await SendAsync(message, WebSocketMessageType.Binary, cancellationToken);
     }
 
-    public async Task SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancellationToken)
-    {
-        await _sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            await _socket.SendAsync(message, type, true, cancellationToken);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    public Task SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancellationToken)
+        => Connection.SendAsync(message, type, cancellationToken);
 
     /// <summary>Waits for a control message matching <paramref name="predicate"/> (one already received counts).</summary>
     public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> predicate, CancellationToken cancellationToken, TimeSpan? timeout = null)
@@ -228,112 +190,60 @@ internal sealed class RelayTestClient : IAsyncDisposable
     /// <summary>Waits for the relay to close the connection; returns the close status.</summary>
     public async Task<(WebSocketCloseStatus? Status, string? Description)> WaitForCloseAsync(CancellationToken cancellationToken)
     {
-        if (_receiving is null)
-        {
-            throw new InvalidOperationException("This client does not read.");
-        }
-
-        await _receiving.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
-        return (_socket.CloseStatus, _socket.CloseStatusDescription);
+        await Connection.WaitForCloseAsync(TimeSpan.FromSeconds(15), cancellationToken);
+        return (CloseStatus, CloseDescription);
     }
 
     /// <summary>Stops reading from the socket (a stalled consumer): the relay's sends back up.</summary>
-    public void PauseReading() => _resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    public void PauseReading() => Connection.PauseReading();
 
-    public void ResumeReading() => _resume.TrySetResult();
+    public void ResumeReading() => Connection.ResumeReading();
 
-    private static TaskCompletionSource CompletedGate()
+    void IRelayConnectionObserver.OnControl(RelayConnection connection, string? type, ReadOnlySpan<byte> json)
     {
-        var gate = new TaskCompletionSource();
-        gate.SetResult();
-        return gate;
+        using var document = JsonDocument.Parse(json.ToArray());
+        var message = document.RootElement.Clone();
+        if (type == "hello" && Hello.ValueKind == JsonValueKind.Undefined)
+        {
+            Hello = message;
+        }
+
+        lock (_messages)
+        {
+            _messages.Add(message);
+        }
+
+        _arrivals.Writer.TryWrite(true);
     }
 
-    private async Task ReceiveLoopAsync()
+    void IRelayConnectionObserver.OnFrame(RelayConnection connection, in MediaFrameHeader header, ReadOnlySpan<byte> payload, int messageBytes)
     {
-        var buffer = new byte[1024 * 1024];
-        try
+        lock (_frames)
         {
-            while (true)
-            {
-                await _resume.Task.WaitAsync(_stop.Token);
-                var length = 0;
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), _stop.Token);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        if (_socket.State == WebSocketState.CloseReceived)
-                        {
-                            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                        }
-
-                        return;
-                    }
-
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Text)
-                {
-                    using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
-                    lock (_messages)
-                    {
-                        _messages.Add(document.RootElement.Clone());
-                    }
-                }
-                else
-                {
-                    Assert.True(MediaFrameHeader.TryRead(buffer.AsSpan(0, length), out var header, out var headerLength, out var error), error);
-                    lock (_frames)
-                    {
-                        _frames.Add(new ReceivedFrame(header, buffer.AsSpan(headerLength, length - headerLength).ToArray(), DateTime.UtcNow));
-                    }
-                }
-
-                _arrivals.Writer.TryWrite(true);
-            }
+            _frames.Add(new ReceivedFrame(header, payload.ToArray(), DateTime.UtcNow));
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-        finally
-        {
-            Volatile.Write(ref _closed, true);
-            _arrivals.Writer.TryWrite(true);
-        }
+
+        _arrivals.Writer.TryWrite(true);
     }
+
+    void IRelayConnectionObserver.OnMalformedFrame(RelayConnection connection, string reason)
+    {
+        lock (_messages)
+        {
+            // Recorded as a message, so that a test waiting for frames fails with the reason instead of a timeout.
+            _messages.Add(JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["type"] = "malformed_frame_from_relay", ["reason"] = reason }));
+        }
+
+        _arrivals.Writer.TryWrite(true);
+    }
+
+    void IRelayConnectionObserver.OnClosed(RelayConnection connection) => _arrivals.Writer.TryWrite(true);
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _connection is not null)
         {
-            return;
+            await _connection.DisposeAsync();
         }
-
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-
-        _resume.TrySetResult();
-        await _stop.CancelAsync();
-        if (_receiving is not null)
-        {
-            await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        _socket.Dispose();
-        _stop.Dispose();
-        _sendLock.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using PgVideoChat.Protocol.Client;
 using Xunit.Abstractions;
 
 namespace PgVideoChat.Relay.Tests.Reliability;
@@ -74,7 +75,7 @@ public sealed class ConnectionStormTests(FaultFixture fixture, ITestOutputHelper
                 try
                 {
                     using var socket = new ClientWebSocket();
-                    await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, session.Token), ct);
+                    await socket.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, session.Token), ct);
                     stage = "hello";
                     var result = await socket.ReceiveAsync(new byte[64 * 1024], ct); // the hello (or a close)
                     stage = "close";

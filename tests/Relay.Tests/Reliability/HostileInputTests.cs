@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using PgVideoChat.Protocol;
+using PgVideoChat.Protocol.Client;
 using PgVideoChat.Relay.Auth;
 using PgVideoChat.TestSupport;
 using Xunit.Abstractions;
@@ -222,7 +223,7 @@ public sealed class HostileInputTests(FaultFixture fixture, ITestOutputHelper ou
         foreach (var (name, token) in new[] { ("expired", expired), ("forged key", forged), ("someone else's id", otherUser) })
         {
             using var socket = new ClientWebSocket();
-            await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, token), ct);
+            await socket.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, token), ct);
             var result = await socket.ReceiveAsync(new byte[4096], ct);
             Assert.True(result.MessageType == WebSocketMessageType.Close && (int?)result.CloseStatus == CloseCodes.Unauthorized, $"{name}: {result.MessageType} {result.CloseStatus}");
         }

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using PgVideoChat.Protocol;
+using PgVideoChat.Protocol.Client;
 
 namespace PgVideoChat.Relay.Tests.Reliability;
 
@@ -97,7 +98,7 @@ public sealed class HttpProblemTests(PgOutputV2Fixture fixture)
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using (var socket = new ClientWebSocket())
         {
-            await socket.ConnectAsync(RelayTestClient.WebSocketUri(fixture.RelayUri, "v1." + new string('A', 7_000)), cts.Token);
+            await socket.ConnectAsync(RelaySessions.WebSocketUri(fixture.RelayUri, "v1." + new string('A', 7_000)), cts.Token);
             var result = await socket.ReceiveAsync(new byte[1024], cts.Token);
             Assert.Equal(CloseCodes.Unauthorized, (int?)result.CloseStatus);
         }
