@@ -4,6 +4,7 @@ using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Substrate;
 using PgVideoChat.LoadTests.Target;
@@ -83,20 +84,18 @@ internal static class CapacityRunner
     public static async Task<RunResult<CapacitySummary>> RunAsync(CapacityOptions options, CancellationToken cancellationToken)
     {
         var scenario = options.Calls;
-        var sessionId = scenario.Output.SessionId ?? ReportWriter.NewSessionId();
-        var directory = Path.Combine(ReportWriter.ReportsRoot(scenario.Output.ReportsDirectory), sessionId);
-        var startedAt = DateTimeOffset.Now;
         if (options.Start < 1 || options.Step < 1 || options.Max < options.Start || options.Repeat < 1)
         {
             throw new ArgumentException("capacity needs --start >= 1, --step >= 1, --max >= --start and --repeat >= 1.");
         }
 
         CallsRunner.Validate(scenario, [new LoadSimulation(LoadSimulationKind.KeepConstant, options.Start, options.Hold)]);
-        await using var progress = ProgressView.Create(scenario.Output);
+        await using var session = RunSession.Begin("capacity", scenario.Output);
+        var progress = session.Progress;
+        var sessionId = session.Id;
         progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}{(options.Repeat > 1 ? $", {options.Repeat} searches" : string.Empty)}");
-        var media = CallsRunner.CreateMedia(scenario.Media, progress.Log);
-        await using var target = await LoadTarget.OpenAsync(scenario.Target, progress.Log, cancellationToken);
-        var host = HostFacts.Report(target.PostgresPid, progress.Log);
+        var media = session.CreateMedia(scenario.Media);
+        var target = await session.OpenTargetAsync(scenario.Target, cancellationToken);
         progress.Start($"PgVideoChat load: capacity ({sessionId})");
 
         var origin = Stopwatch.GetTimestamp();
@@ -114,11 +113,9 @@ internal static class CapacityRunner
         if (options.Baseline > TimeSpan.Zero)
         {
             // Same Postgres, same settings, same machine state, minutes after the last level.
-            baseline = (await BaselineRunner.RunAsync(
-                new BaselineOptions { Duration = options.Baseline, Media = scenario.Media, Output = scenario.Output with { SessionId = sessionId + "-baseline" } },
-                target,
-                progress,
-                cancellationToken)).Summary;
+            var baselineOptions = new BaselineOptions { Duration = options.Baseline, Media = scenario.Media, Output = scenario.Output with { SessionId = sessionId + "-baseline" } };
+            await using var baselineSession = RunSession.Within("baseline", baselineOptions.Output, progress, target);
+            baseline = (await BaselineRunner.RunAsync(baselineOptions, baselineSession, cancellationToken)).Summary;
         }
 
         // "As fast as possible": the fastest way of writing the same rows is the substrate's limit, not the relay's way.
@@ -139,7 +136,7 @@ internal static class CapacityRunner
         {
             SessionId = sessionId,
             Target = target.Description,
-            StartedAt = startedAt,
+            StartedAt = session.StartedAt,
             Capacity = capacity,
             Repetitions = repetitions,
             RelayCount = target.RelayCount,
@@ -152,7 +149,7 @@ internal static class CapacityRunner
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
-            Host = host,
+            Host = session.Host,
             RatioToBaseline = Ratio(capacity),
             FinalDrain = slowestDrain,
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
@@ -161,7 +158,7 @@ internal static class CapacityRunner
         var rows = levels.Select(l => new KeyValuePair<string, string>(
             (options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",
             string.Create(CultureInfo.InvariantCulture,
-                $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s{(l.Summary.Slot?.MeanWalSyncMs is { } sync ? $" (sync {sync:0.#} ms)" : string.Empty)}, {CallsRunner.RelayCpuText(l.Summary)}{(l.Summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, {CallsRunner.PostgresCpuText(l.Summary)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Summary.RelayCount > 1 ? " (sum)" : string.Empty)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
+                $"{(l.Passed ? "held" : "broke")}: video p99 {l.Summary.LatencyMs["video"].P99:0.#} ms, audio p99 {l.Summary.LatencyMs["audio"].P99:0.#} ms, delivery {l.Summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(l.Summary.Slot?.MaxLagBytes)}, WAL {ProgressView.Bytes(l.Summary.Slot?.MeanWalBytesPerSecond)}/s{(l.Summary.Slot?.MeanWalSyncMs is { } sync ? $" (sync {sync:0.#} ms)" : string.Empty)}, {CallsReport.RelayCpuText(l.Summary)}{(l.Summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, {CallsReport.PostgresCpuText(l.Summary)}, runner cpu {ProgressView.Pct(l.Summary.Runner?.MeanCpuPercent)}, relay rss {ProgressView.Bytes(l.Summary.RelayPeakRssBytes)}{(l.Summary.RelayCount > 1 ? " (sum)" : string.Empty)}{(l.Passed ? string.Empty : " — " + string.Join("; ", l.Failures))}"))).ToList();
         var searchesText = options.Repeat == 1
             ? string.Empty
             : $", the median of {options.Repeat} searches ({string.Join(", ", searches.Select(s => s.Capacity))})";
@@ -175,27 +172,18 @@ internal static class CapacityRunner
         rows.AddRange(searches.Select(s => new KeyValuePair<string, string>(
             options.Repeat > 1 ? $"drain after search {s.Repetition}" : "drain after the last level",
             s.Drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{s.Drain.DrainSeconds:0.###} s from {ProgressView.Bytes(s.Drain.LagBytesAtStop)}") : "did not drain")));
-        var model = new ReportModel
+        var model = session.Report("capacity", result) with
         {
-            Command = "capacity",
-            SessionId = sessionId,
-            TestSuite = scenario.Output.TestSuite,
-            TestName = "capacity",
-            Target = target.Description,
-            StartedAt = startedAt,
-            Scenarios = [.. windows.Select(w => CallsRunner.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
-            Sections = [new ReportSection("capacity", rows), host.Section()],
-            Charts = CallsRunner.Charts(samples),
+            Scenarios = [.. windows.Select(w => CallsReport.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
+            Sections = [new ReportSection("capacity", rows), session.Host!.Section()],
+            Charts = CallsReport.Charts(samples),
             Thresholds = scenario.Thresholds,
             Passed = capacity > 0,
             Failures = capacity > 0 ? [] : ["no level held the thresholds"],
-            Summary = result,
-            Timeline = CallsRunner.TimelineRows(samples),
+            Timeline = CallsReport.TimelineRows(samples),
         };
-        var files = ReportWriter.Write(model, directory);
         progress.WriteLine(rows[0].Value);
-        progress.WriteLine($"reports: {directory}");
-        return new RunResult<CapacitySummary>(result.ExitCode, directory, files, result);
+        return session.Finish(model, result, result.ExitCode);
     }
 
     /// <summary>The lower of the middle two for an even count, so an even number of searches never rounds up.</summary>
@@ -264,7 +252,7 @@ internal static class CapacityRunner
             summary = summary with { Thresholds = outcome, Command = "capacity", Scenario = window.Name };
             levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary, repetition));
             progress.Log(string.Create(CultureInfo.InvariantCulture,
-                $"{prefix}level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsRunner.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
+                $"{prefix}level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsReport.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
             if (!outcome.Passed)
             {
                 stoppedBecause = $"{calls} calls broke the thresholds";

@@ -10,6 +10,7 @@ using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Scenario;
 using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Target;
@@ -93,24 +94,20 @@ internal static class BaselineRunner
 
     public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, CancellationToken cancellationToken)
     {
-        await using var progress = ProgressView.Create(options.Output with { Plain = true });
-        await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
-        return await RunAsync(options, target, progress, cancellationToken);
+        await using var session = RunSession.Begin("baseline", options.Output, plain: true);
+        await session.OpenTargetAsync(options.Target, cancellationToken);
+        return await RunAsync(options, session, cancellationToken);
     }
 
     /// <summary>The baseline on a target already open: <c>capacity --baseline</c> measures the same Postgres after its levels.</summary>
-    public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, LoadTarget target, ProgressView progress, CancellationToken cancellationToken)
+    public static async Task<RunResult<BaselineSummary>> RunAsync(BaselineOptions options, RunSession session, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(progress);
-        var sessionId = options.Output.SessionId ?? ReportWriter.NewSessionId();
-        var directory = Path.Combine(ReportWriter.ReportsRoot(options.Output.ReportsDirectory), sessionId);
-        var startedAt = DateTimeOffset.Now;
-        progress.Log($"session {sessionId}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs, NpgsqlBatch of {options.BatchSize} and binary COPY of {options.BatchSize}, {options.Writers} writer(s)");
-        var media = CallsRunner.CreateMedia(options.Media, progress.Log);
-        var host = HostFacts.Report(target.PostgresPid, progress.Log);
-        var connectionString = target.ConnectionString
-            ?? throw new ArgumentException("baseline needs the database: pass --connection-string with --relay-url.");
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(session);
+        var (target, progress) = (session.Target, session.Progress);
+        progress.Log($"session {session.Id}: baseline, {Durations.Format(options.Duration)} split between single-row INSERTs, NpgsqlBatch of {options.BatchSize} and binary COPY of {options.BatchSize}, {options.Writers} writer(s)");
+        var media = session.CreateMedia(options.Media);
+        var connectionString = session.ConnectionString;
         await EnsureSchemaAsync(connectionString, cancellationToken);
         var relayStopped = options.StopRelay && await target.StopRelayAsync();
         progress.Log(relayStopped
@@ -203,11 +200,11 @@ internal static class BaselineRunner
 
         var summary = new BaselineSummary
         {
-            SessionId = sessionId,
+            SessionId = session.Id,
             Target = target.Description,
-            StartedAt = startedAt,
+            StartedAt = session.StartedAt,
             RelayStopped = relayStopped,
-            Host = host,
+            Host = session.Host,
             PgOutputProtocolVersion = options.PgOutputProtocolVersion,
             Writers = Math.Max(1, options.Writers),
             BatchSize = options.BatchSize,
@@ -236,29 +233,20 @@ internal static class BaselineRunner
 
         var origin = samples.Count == 0 ? 0 : samples[0].T;
         ChartSeries S(string n, string color, Func<BaselineSample, double?> v) => new(n, color, [.. samples.Where(s => v(s).HasValue).Select(s => (s.T - origin, v(s)!.Value))]);
-        var model = new ReportModel
+        var model = session.Report("baseline", summary) with
         {
-            Command = "baseline",
-            SessionId = sessionId,
-            TestSuite = options.Output.TestSuite,
-            TestName = "baseline",
-            Target = target.Description,
-            StartedAt = startedAt,
             Scenarios = scenarios,
-            Sections = [new ReportSection("substrate baseline", rows), host.Section()],
+            Sections = [new ReportSection("substrate baseline", rows), session.Host!.Section()],
             Charts =
             [
                 new Chart("rows per second", "rows/s", [S("written", "#1f77b4", s => s.WrittenPerSecond), S("decoded", "#2ca02c", s => s.DecodedPerSecond)]),
                 new Chart("reader slot lag", "bytes", [S("wal_lsn - confirmed_flush", "#d62728", s => s.LagBytes)]),
                 new Chart("WAL and postgres cpu", "bytes/s | %", [S("WAL bytes/s", "#17becf", s => s.WalBytesPerSecond), S("postgres cpu %", "#8c564b", s => s.PostgresCpu)]),
             ],
-            Summary = summary,
             Timeline = [["t_s", "phase", "written_per_s", "decoded_per_s", "lag_bytes", "wal_bytes_per_s", "postgres_cpu_pct"],
                 .. samples.Select(s => (IReadOnlyList<string>)[ReportWriter.F(s.T - origin, 3), s.Phase, ReportWriter.F(s.WrittenPerSecond, 1), ReportWriter.F(s.DecodedPerSecond, 1), s.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? string.Empty, ReportWriter.F(s.WalBytesPerSecond ?? 0, 0), ReportWriter.F(s.PostgresCpu ?? 0, 1)])],
         };
-        var files = ReportWriter.Write(model, directory);
-        progress.WriteLine($"reports: {directory}");
-        return new RunResult<BaselineSummary>(summary.ExitCode, directory, files, summary);
+        return session.Finish(model, summary, summary.ExitCode);
     }
 
     internal static double RowsPerSecondPerCall(MediaProfile profile) => 2 * ((profile.Video ? profile.VideoFps : 0) + (profile.Audio ? 1 / profile.AudioInterval.TotalSeconds : 0));

@@ -5,6 +5,7 @@ using PgVideoChat.LoadTests.Media;
 using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Progress;
 using PgVideoChat.LoadTests.Reports;
+using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Scenario;
 using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Target;
@@ -72,15 +73,12 @@ internal static class RetentionRunner
 
     public static async Task<RunResult<RetentionSummary>> RunAsync(RetentionOptions options, CancellationToken cancellationToken)
     {
-        var sessionId = options.Output.SessionId ?? ReportWriter.NewSessionId();
-        var directory = Path.Combine(ReportWriter.ReportsRoot(options.Output.ReportsDirectory), sessionId);
-        var startedAt = DateTimeOffset.Now;
-        await using var progress = ProgressView.Create(options.Output with { Plain = true });
-        progress.Log($"session {sessionId}: retention, {options.RowsPerSecond} frames/s for {Durations.Format(options.Duration)} per variant, keep {options.Keep.TotalSeconds:0.#} s");
-        var media = CallsRunner.CreateMedia(options.Media, progress.Log);
-        await using var target = await LoadTarget.OpenAsync(options.Target, progress.Log, cancellationToken);
-        var connectionString = target.ConnectionString
-            ?? throw new ArgumentException("retention needs the database: pass --connection-string with --relay-url.");
+        await using var session = RunSession.Begin("retention", options.Output, plain: true);
+        var progress = session.Progress;
+        progress.Log($"session {session.Id}: retention, {options.RowsPerSecond} frames/s for {Durations.Format(options.Duration)} per variant, keep {options.Keep.TotalSeconds:0.#} s");
+        var media = session.CreateMedia(options.Media);
+        var target = await session.OpenTargetAsync(options.Target, cancellationToken);
+        var connectionString = session.ConnectionString;
 
         var variants = new List<RetentionVariant>();
         try
@@ -97,9 +95,9 @@ internal static class RetentionRunner
 
         var summary = new RetentionSummary
         {
-            SessionId = sessionId,
+            SessionId = session.Id,
             Target = target.Description,
-            StartedAt = startedAt,
+            StartedAt = session.StartedAt,
             RowsPerSecond = options.RowsPerSecond,
             KeepSeconds = options.Keep.TotalSeconds,
             MeanPayloadBytes = Math.Round(media.MeanVideoBytes, 0),
@@ -121,14 +119,8 @@ internal static class RetentionRunner
         ChartSeries Series(RetentionVariant v, string color, Func<RetentionSample, double?> value) =>
             new(v.Name, color, [.. v.Samples.Where(s => value(s).HasValue).Select(s => (s.T, value(s)!.Value))]);
         string[] colors = ["#d62728", "#1f77b4"];
-        var model = new ReportModel
+        var model = session.Report("retention", summary) with
         {
-            Command = "retention",
-            SessionId = sessionId,
-            TestSuite = options.Output.TestSuite,
-            TestName = "retention",
-            Target = target.Description,
-            StartedAt = startedAt,
             Scenarios = [.. variants.Select(v => new ScenarioReport
             {
                 Name = "retention_" + v.Name,
@@ -165,7 +157,6 @@ internal static class RetentionRunner
                 new Chart("insert latency p99 (per second)", "ms", [.. variants.Select((v, i) => Series(v, colors[i % 2], s => s.InsertP99Ms))]),
                 new Chart("WAL rate", "bytes/s", [.. variants.Select((v, i) => Series(v, colors[i % 2], s => s.WalBytesPerSecond))]),
             ],
-            Summary = summary,
             Timeline = [["variant", "t_s", "total_bytes", "toast_bytes", "live_tuples", "dead_tuples", "vacuums", "wal_bytes_per_s", "insert_p99_ms", "partitions"],
                 .. variants.SelectMany(v => v.Samples.Select(s => (IReadOnlyList<string>)
                 [
@@ -174,9 +165,7 @@ internal static class RetentionRunner
                     ReportWriter.F(s.WalBytesPerSecond ?? 0, 0), ReportWriter.F(s.InsertP99Ms, 3), s.Partitions.ToString(CultureInfo.InvariantCulture),
                 ]))],
         };
-        var files = ReportWriter.Write(model, directory);
-        progress.WriteLine($"reports: {directory}");
-        return new RunResult<RetentionSummary>(summary.ExitCode, directory, files, summary);
+        return session.Finish(model, summary, summary.ExitCode);
     }
 
     private static LatencySummary ToSummary(LatencyPercentiles p) => new(p.Count, p.Min, p.Mean, p.Max, p.StdDev, p.P50, p.P75, p.P95, p.P99);
