@@ -129,10 +129,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task An_active_call_ends_when_its_participants_stay_offline()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         await alice.DisposeAsync();
         await bob.DisposeAsync();
@@ -152,10 +150,8 @@ public sealed class ProtocolRulesTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task The_one_left_waiting_sees_the_call_end_when_the_other_side_stays_offline()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         await bob.DisposeAsync();
         await alice.WaitForAsync(m => RelayTestClient.Type(m) == "presence" && m.GetProperty("userId").GetInt64() == bob.UserId && !m.GetProperty("online").GetBoolean(), ct);

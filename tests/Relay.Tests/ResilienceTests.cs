@@ -13,10 +13,8 @@ public sealed class ResilienceTests(PgOutputV2Fixture fixture)
     [Fact]
     public async Task After_a_relay_restart_the_call_continues_no_chat_is_lost_or_doubled_and_stale_media_is_not_forwarded()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var ct = cts.Token;
-        var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(2), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var before = await alice.ChatAsync(callId, "before the restart", ct, clientMsgId: "a-1");
 

@@ -52,13 +52,24 @@ public static class ResourceCommandExtensions
 
     internal static async Task WaitUntilRunningAsync(DistributedApplication app, string name, int? previousPid, CancellationToken cancellationToken)
     {
-        var snapshot = await ResourceWait.UntilAsync(
-            app,
-            name,
-            s => s.IsTerminal() || (s.IsRunning() && s.GetReportedProcessId() is { } pid && pid != previousPid),
-            "run",
-            StateTimeout,
-            cancellationToken);
+        // A restart stops the old process first: its "Finished, exit code 0" can still be the current state when the
+        // command returns. A terminal state is the new process's only once the resource was seen starting again, or
+        // when it names another pid.
+        var restarted = previousPid is null;
+        bool Settled(CustomResourceSnapshot s)
+        {
+            var pid = s.GetReportedProcessId();
+            if (!s.IsTerminal())
+            {
+                var isNew = s.IsRunning() && pid is not null && pid != previousPid;
+                restarted |= isNew || s.State?.Text == KnownResourceStates.Starting || s.State?.Text == KnownResourceStates.Waiting;
+                return isNew;
+            }
+
+            return restarted || (pid is not null && pid != previousPid);
+        }
+
+        var snapshot = await ResourceWait.UntilAsync(app, name, Settled, "run", StateTimeout, cancellationToken);
         if (snapshot.IsTerminal())
         {
             throw new InvalidOperationException($"'{name}' did not start: it is {snapshot.Describe()}.\n{ResourceWait.Tail(app, name)}");

@@ -9,10 +9,8 @@ public sealed class RelayCrashTests(FaultFixture fixture) : IClassFixture<FaultF
     [Fact]
     public async Task A_killed_relay_resumes_from_its_slot_losing_no_chat_and_forwarding_no_stale_media()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var ct = cts.Token;
-        var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
-        var bob = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Bob", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(2), "Alice", "Bob");
+        var (ct, alice, bob) = (scenario.Token, scenario[0], scenario[1]);
         var callId = await Calls.EstablishAsync(alice, ct, bob);
         var acked = new List<long>();
         for (var i = 0; i < 5; i++)

@@ -21,9 +21,8 @@ public sealed class RequestLimitTests(FaultFixture fixture, ITestOutputHelper ou
     [MemberData(nameof(Kinds))]
     public async Task A_flood_from_several_connections_of_one_user_is_held_to_the_user_limit_and_the_victim_stays_connected(string kind)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var ct = cts.Token;
-        await using var victim = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Victim", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(2), "Victim");
+        var (ct, victim) = (scenario.Token, scenario[0]);
         var session = await RelayTestClient.SignInAsync(fixture.RelayUri, "Flooder", ct);
         await using var first = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);
         await using var second = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);
@@ -95,9 +94,8 @@ public sealed class RequestLimitTests(FaultFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task A_sustained_chat_flood_below_the_flood_line_gets_the_burst_then_five_a_second()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var ct = cts.Token;
-        await using var victim = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Victim", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(1), "Victim");
+        var (ct, victim) = (scenario.Token, scenario[0]);
         var session = await RelayTestClient.SignInAsync(fixture.RelayUri, "Chatterbox", ct);
         await using var first = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);
         await using var second = await RelayTestClient.ConnectAsync(fixture.RelayUri, session, ct);

@@ -68,9 +68,8 @@ public sealed class SlotLifecycleTests(FaultFixture fixture)
     [Fact]
     public async Task The_watchdog_drops_only_the_slots_of_relay_instances_without_a_heartbeat()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var ct = cts.Token;
-        await using var alice = await RelayTestClient.ConnectAsync(fixture.RelayUri, "Alice", ct);
+        await using var scenario = await Scenario.StartAsync(fixture.RelayUri, TimeSpan.FromMinutes(2), "Alice");
+        var (ct, alice) = (scenario.Token, scenario[0]);
         var ghostUser = await RelayTestClient.SignInAsync(fixture.RelayUri, "Ghost's user", ct);
 
         try
