@@ -92,14 +92,15 @@ public sealed partial class RelayConnection
     private void OnText(ReadOnlySpan<byte> json)
     {
         var (type, rid) = ControlEnvelope.Read(json);
+
+        // The observer hears of hello or a reply before its waiter resumes, so the waiter finds it among what was
+        // received (a test that reads the hello right after ConnectAsync once found it missing).
+        _observer.OnControl(this, type, json);
         if (type == "hello")
         {
             _helloReceived.TrySetResult();
         }
-
-        // The observer hears of a reply before its requester does, so a requester finds it among what was received.
-        _observer.OnControl(this, type, json);
-        if (type is "ack" or "error" && rid is not null)
+        else if (type is "ack" or "error" && rid is not null)
         {
             _pending.Settle(rid, json);
         }
