@@ -59,7 +59,7 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
     private async ValueTask MediaAsync(MediaKind kind, ReplicationTuple row, DateTime commitTime, CancellationToken cancellationToken)
     {
         long callId = 0, senderId = 0, sequence = 0, captureUs = 0, receivedUs = 0;
-        int a = 0, b = 0;
+        int widthOrChannels = 0, heightOrSampleRate = 0;
         OutboundFrame? frame = null;
         MediaRoute route = default;
         try
@@ -68,15 +68,15 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
             {
                 switch (value.GetFieldName())
                 {
-                    case "call_id": callId = await value.Get<long>(cancellationToken); break;
-                    case "sender_id": senderId = await value.Get<long>(cancellationToken); break;
-                    case "sequence": sequence = await value.Get<long>(cancellationToken); break;
-                    case "capture_us": captureUs = await value.Get<long>(cancellationToken); break;
-                    case "received_us": receivedUs = await value.Get<long>(cancellationToken); break;
-                    case "width" or "channels": a = await value.Get<int>(cancellationToken); break;
-                    case "height" or "sample_rate": b = await value.Get<int>(cancellationToken); break;
-                    case "payload":
-                        // call_id and sender_id precede payload in the table, so they are known here.
+                    case FrameColumns.CallId: callId = await value.Get<long>(cancellationToken); break;
+                    case FrameColumns.SenderId: senderId = await value.Get<long>(cancellationToken); break;
+                    case FrameColumns.Sequence: sequence = await value.Get<long>(cancellationToken); break;
+                    case FrameColumns.CaptureUs: captureUs = await value.Get<long>(cancellationToken); break;
+                    case FrameColumns.ReceivedUs: receivedUs = await value.Get<long>(cancellationToken); break;
+                    case VideoFrameColumns.Width or AudioFrameColumns.Channels: widthOrChannels = await value.Get<int>(cancellationToken); break;
+                    case VideoFrameColumns.Height or AudioFrameColumns.SampleRate: heightOrSampleRate = await value.Get<int>(cancellationToken); break;
+                    case FrameColumns.Payload:
+                        // The call and sender columns precede the payload in the table, so they are known here.
                         route = router.RouteMedia(callId, senderId);
                         if (!route.HasLocalRecipient)
                         {
@@ -104,8 +104,8 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
             }
 
             var header = kind == MediaKind.Video
-                ? MediaFrameHeader.Video((uint)sequence, callId, captureUs, (ushort)a, (ushort)b, senderId)
-                : MediaFrameHeader.Audio((uint)sequence, callId, captureUs, (ushort)a, (uint)b, senderId);
+                ? MediaFrameHeader.Video((uint)sequence, callId, captureUs, (ushort)widthOrChannels, (ushort)heightOrSampleRate, senderId)
+                : MediaFrameHeader.Audio((uint)sequence, callId, captureUs, (ushort)widthOrChannels, (uint)heightOrSampleRate, senderId);
             header.Write(frame.Memory.Span);
             frame.ReceivedMicros = receivedUs;
             router.Media(frame, route, commitTime);
@@ -128,14 +128,14 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         {
             switch (value.GetFieldName())
             {
-                case "id": id = await value.Get<long>(cancellationToken); break;
-                case "call_id": callId = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
-                case "to_user": to = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
-                case "from_user": from = await value.Get<long>(cancellationToken); break;
-                case "from_name": fromName = await value.Get<string>(cancellationToken); break;
-                case "body": text = await value.Get<string>(cancellationToken); break;
-                case "client_msg_id": clientMsgId = value.IsDBNull ? null : await value.Get<string>(cancellationToken); break;
-                case "sent_at": sentAt = await value.Get<DateTime>(cancellationToken); break;
+                case ChatColumns.Id: id = await value.Get<long>(cancellationToken); break;
+                case ChatColumns.CallId: callId = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
+                case ChatColumns.ToUser: to = value.IsDBNull ? null : await value.Get<long>(cancellationToken); break;
+                case ChatColumns.FromUser: from = await value.Get<long>(cancellationToken); break;
+                case ChatColumns.FromName: fromName = await value.Get<string>(cancellationToken); break;
+                case ChatColumns.Body: text = await value.Get<string>(cancellationToken); break;
+                case ChatColumns.ClientMsgId: clientMsgId = value.IsDBNull ? null : await value.Get<string>(cancellationToken); break;
+                case ChatColumns.SentAt: sentAt = await value.Get<DateTime>(cancellationToken); break;
                 default: await SkipValueAsync(value, cancellationToken); break;
             }
         }
@@ -152,13 +152,13 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         {
             switch (value.GetFieldName())
             {
-                case "id": id = await value.Get<long>(cancellationToken); break;
-                case "kind": kind = await value.Get<string>(cancellationToken); break;
-                case "state": state = await value.Get<string>(cancellationToken); break;
-                case "created_by": createdBy = await value.Get<long>(cancellationToken); break;
-                case "version": version = await value.Get<long>(cancellationToken); break;
-                case "updated_at": updatedAt = await value.Get<DateTime>(cancellationToken); break;
-                case "participants": participants = await value.Get<string>(cancellationToken); break;
+                case CallColumns.Id: id = await value.Get<long>(cancellationToken); break;
+                case CallColumns.Kind: kind = await value.Get<string>(cancellationToken); break;
+                case CallColumns.State: state = await value.Get<string>(cancellationToken); break;
+                case CallColumns.CreatedBy: createdBy = await value.Get<long>(cancellationToken); break;
+                case CallColumns.Version: version = await value.Get<long>(cancellationToken); break;
+                case CallColumns.UpdatedAt: updatedAt = await value.Get<DateTime>(cancellationToken); break;
+                case CallColumns.Participants: participants = await value.Get<string>(cancellationToken); break;
                 default: await SkipValueAsync(value, cancellationToken); break;
             }
         }
@@ -175,9 +175,9 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         {
             switch (value.GetFieldName())
             {
-                case "user_id": userId = await value.Get<long>(cancellationToken); break;
-                case "display_name": displayName = await value.Get<string>(cancellationToken); break;
-                case "online": online = await value.Get<bool>(cancellationToken); break;
+                case PresenceColumns.UserId: userId = await value.Get<long>(cancellationToken); break;
+                case PresenceColumns.DisplayName: displayName = await value.Get<string>(cancellationToken); break;
+                case PresenceColumns.Online: online = await value.Get<bool>(cancellationToken); break;
                 default: await SkipValueAsync(value, cancellationToken); break;
             }
         }
@@ -193,8 +193,8 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         {
             switch (value.GetFieldName())
             {
-                case "user_id": userId = await value.Get<long>(cancellationToken); break;
-                case "relay_shard": shard = value.IsDBNull ? null : await value.Get<int>(cancellationToken); break;
+                case ConnectionColumns.UserId: userId = await value.Get<long>(cancellationToken); break;
+                case ConnectionColumns.RelayShard: shard = value.IsDBNull ? null : await value.Get<int>(cancellationToken); break;
                 default: await SkipValueAsync(value, cancellationToken); break;
             }
         }

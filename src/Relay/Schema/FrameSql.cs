@@ -10,13 +10,15 @@ internal static class FrameSql
 {
     public const int Columns = 9;
 
-    private const string VideoColumns = "call_id, sender_id, sequence, capture_us, received_us, width, height, payload, recipient_shards";
-    private const string AudioColumns = "call_id, sender_id, sequence, capture_us, received_us, channels, sample_rate, payload, recipient_shards";
+    private const string Leading = $"{FrameColumns.CallId}, {FrameColumns.SenderId}, {FrameColumns.Sequence}, {FrameColumns.CaptureUs}, {FrameColumns.ReceivedUs}";
+    private const string Trailing = $"{FrameColumns.Payload}, {FrameColumns.RecipientShardMask}";
+    private const string VideoColumns = $"{Leading}, {VideoFrameColumns.Width}, {VideoFrameColumns.Height}, {Trailing}";
+    private const string AudioColumns = $"{Leading}, {AudioFrameColumns.Channels}, {AudioFrameColumns.SampleRate}, {Trailing}";
 
-    public const string InsertVideo = $"INSERT INTO video_frames ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    public const string InsertAudio = $"INSERT INTO audio_frames ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    public const string CopyVideo = $"COPY video_frames ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
-    public const string CopyAudio = $"COPY audio_frames ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
+    public const string InsertVideo = $"INSERT INTO {Tables.VideoFrames} ({VideoColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    public const string InsertAudio = $"INSERT INTO {Tables.AudioFrames} ({AudioColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    public const string CopyVideo = $"COPY {Tables.VideoFrames} ({VideoColumns}) FROM STDIN (FORMAT BINARY)";
+    public const string CopyAudio = $"COPY {Tables.AudioFrames} ({AudioColumns}) FROM STDIN (FORMAT BINARY)";
 
     /// <summary>Every relay receives the row (no shard routing).</summary>
     public const long EveryShard = -1;

@@ -258,10 +258,10 @@ internal static class BaselineRunner
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT to_regclass('video_frames') IS NOT NULL AND to_regclass('audio_frames') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pgvideochat')", connection);
+        await using var command = new NpgsqlCommand($"SELECT to_regclass('{Tables.VideoFrames}') IS NOT NULL AND to_regclass('{Tables.AudioFrames}') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '{Publications.All}')", connection);
         if (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
         {
-            throw new InvalidOperationException("The frame tables or the publication pgvideochat do not exist: the relay migrates the schema when it starts; start it once first.");
+            throw new InvalidOperationException($"The frame tables or the publication {Publications.All} do not exist: the relay migrates the schema when it starts; start it once first.");
         }
     }
 
@@ -589,7 +589,7 @@ internal static class BaselineRunner
                 await using var connection = new LogicalReplicationConnection(connectionString) { WalReceiverStatusInterval = TimeSpan.FromSeconds(1) };
                 await connection.Open(cancellationToken);
                 var slot = await connection.CreatePgOutputReplicationSlot(SlotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken);
-                var options = new PgOutputReplicationOptions("pgvideochat", (PgOutputProtocolVersion)protocolVersion, binary: true);
+                var options = new PgOutputReplicationOptions(Publications.All, (PgOutputProtocolVersion)protocolVersion, binary: true);
                 var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimitsBuffer);
                 try
                 {
@@ -599,7 +599,7 @@ internal static class BaselineRunner
                     {
                         switch (message)
                         {
-                            case InsertMessage insert when insert.Relation.RelationName is "video_frames" or "audio_frames":
+                            case InsertMessage insert when insert.Relation.RelationName is Tables.VideoFrames or Tables.AudioFrames:
                                 await ReadFrameAsync(insert.NewRow, buffer, cancellationToken);
                                 break;
                             case InsertMessage insert:

@@ -9,6 +9,7 @@ using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Scenario;
 using PgVideoChat.LoadTests.Stats;
 using PgVideoChat.LoadTests.Target;
+using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.LoadTests.Substrate;
 
@@ -178,11 +179,11 @@ internal static class RetentionRunner
         var keepSeconds = options.Keep.TotalSeconds.ToString(CultureInfo.InvariantCulture);
         if (partitioned)
         {
-            await ExecuteAsync(connectionString, $"CREATE TABLE {table} (LIKE video_frames INCLUDING DEFAULTS INCLUDING STORAGE) PARTITION BY RANGE (stored_at)", cancellationToken);
+            await ExecuteAsync(connectionString, $"CREATE TABLE {table} (LIKE {Tables.VideoFrames} INCLUDING DEFAULTS INCLUDING STORAGE) PARTITION BY RANGE (stored_at)", cancellationToken);
         }
         else
         {
-            await ExecuteAsync(connectionString, $"CREATE TABLE {table} (LIKE video_frames INCLUDING DEFAULTS INCLUDING STORAGE); CREATE INDEX ON {table} (stored_at)", cancellationToken);
+            await ExecuteAsync(connectionString, $"CREATE TABLE {table} (LIKE {Tables.VideoFrames} INCLUDING DEFAULTS INCLUDING STORAGE); CREATE INDEX ON {table} (stored_at)", cancellationToken);
         }
 
         var method = partitioned
