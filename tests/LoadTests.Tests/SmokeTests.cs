@@ -117,6 +117,15 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.All(loadRows, r => Assert.True(Value(r, segments) >= 1, $"wal_segments '{r[segments]}'"));
         Assert.True(root.GetProperty("slot").GetProperty("meanWalSyncMs").GetDouble() > 0);
 
+        // Steal (CPU the hypervisor took) is read each second: part of the machine's busy time, and in the summary.
+        var (steal, machineCpu) = (header.IndexOf("steal_pct"), header.IndexOf("machine_cpu_pct"));
+        var stealRows = loadRows.Where(r => r[steal].Length > 0 && r[machineCpu].Length > 0).ToList();
+        Assert.True(stealRows.Count >= loadRows.Count / 2, $"only {stealRows.Count} of {loadRows.Count} load seconds have steal");
+        Assert.All(stealRows, r => Assert.True(Value(r, steal) >= 0 && Value(r, steal) <= Value(r, machineCpu) + 0.1, $"steal {r[steal]} %, machine {r[machineCpu]} %"));
+        var stealMean = root.GetProperty("stealMeanPercent").GetDouble();
+        Assert.InRange(stealMean, 0, root.GetProperty("stealPeakPercent").GetDouble());
+        Assert.True(stealMean <= root.GetProperty("machineMeanCpuPercent").GetDouble());
+
         // The text report is NBomber-shaped; the HTML carries its charts inline.
         var text = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, session + ".txt"), timeout.Token);
         Assert.Contains("scenario: calls", text, StringComparison.Ordinal);

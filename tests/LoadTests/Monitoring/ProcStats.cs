@@ -159,8 +159,11 @@ internal static class ProcStats
         }
     }
 
-    /// <summary>Busy and total jiffies of the whole machine (first line of /proc/stat).</summary>
-    public static (long Busy, long Total)? Machine()
+    /// <summary>
+    /// Busy, stolen and total jiffies of the whole machine (first line of /proc/stat). Steal is the time the hypervisor
+    /// gave this VM's virtual CPUs to somebody else: it counts as busy, and a run with much of it measured a smaller machine.
+    /// </summary>
+    public static (long Busy, long Steal, long Total)? Machine()
     {
         try
         {
@@ -168,7 +171,8 @@ internal static class ProcStats
             var values = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Long).ToArray();
             var idle = values[3] + (values.Length > 4 ? values[4] : 0);
             var total = values.Take(8).Sum();
-            return (total - idle, total);
+            var steal = values.Length > 7 ? values[7] : 0;
+            return (total - idle, steal, total);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {

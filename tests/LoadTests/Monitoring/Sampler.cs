@@ -93,6 +93,9 @@ public sealed record Sample
 
     public double? MachineCpuPercent { get; init; }
 
+    /// <summary>CPU time the hypervisor took from this VM, in percent of all cores (part of <see cref="MachineCpuPercent"/>).</summary>
+    public double? StealPercent { get; init; }
+
     /// <summary>Summed over the relays, as are the per-second rates below.</summary>
     public double? IngestQueueDepth { get; init; }
 
@@ -143,7 +146,7 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly ProcessSetCpuMeter _walsenderCpu;
     private readonly CpuMeter[] _relayCpu;
     private readonly CpuMeter _frontDoorCpu;
-    private (long Busy, long Total)? _lastMachine;
+    private (long Busy, long Steal, long Total)? _lastMachine;
     private (long Position, long Timestamp)? _lastWal;
     private WalFlushes? _lastFlushes;
     private Dictionary<string, double>? _lastCounters;
@@ -260,12 +263,13 @@ internal sealed class Sampler : IAsyncDisposable
         var postgresCpu = _postgresCpu.Sample(postgresTree?.CpuSeconds);
         var (walsenderCpu, walsenders) = _walsenderCpu.Sample();
         var runnerCpu = _runnerCpu.Sample() ?? 0;
-        double? machineCpu = null;
+        double? machineCpu = null, steal = null;
         if (ProcStats.Machine() is { } machine)
         {
             if (_lastMachine is { } last && machine.Total > last.Total)
             {
                 machineCpu = 100.0 * (machine.Busy - last.Busy) / (machine.Total - last.Total);
+                steal = 100.0 * (machine.Steal - last.Steal) / (machine.Total - last.Total);
             }
 
             _lastMachine = machine;
@@ -364,6 +368,7 @@ internal sealed class Sampler : IAsyncDisposable
             Walsenders = walsenders,
             RunnerCpuPercent = runnerCpu,
             MachineCpuPercent = machineCpu,
+            StealPercent = steal,
             IngestQueueDepth = metrics?.GetValueOrDefault("pgvideochat_ingest_queue_depth"),
             FanOutQueueDepth = metrics?.GetValueOrDefault("pgvideochat_fanout_queue_depth"),
             RelayIngestedPerSecond = Rate("pgvideochat_frames_ingested_total"),

@@ -13,6 +13,9 @@ namespace PgVideoChat.LoadTests.Scenario;
 /// <summary>What a calls run reports: the NBomber-style scenario, the sections of figures, the charts, the timeline and the console summary.</summary>
 internal static class CallsReport
 {
+    /// <summary>Mean steal from which a report warns that the run measured a smaller machine (calm hours here: 0–3 %).</summary>
+    internal const double NoisyStealPercent = 5;
+
     internal static ScenarioReport Scenario(string name, MeasurementWindow window, IReadOnlyList<LoadSimulation> simulations)
     {
         var seconds = Math.Max(0.001, window.Duration.TotalSeconds);
@@ -142,6 +145,9 @@ internal static class CallsReport
         }
 
         Add("machine cpu mean", s.MachineMeanCpuPercent is { } m ? string.Create(CultureInfo.InvariantCulture, $"{m:0.#} % of all cores") : "n/a");
+        Add("stolen by the hypervisor mean / peak", s.StealMeanPercent is { } st
+            ? string.Create(CultureInfo.InvariantCulture, $"{st:0.#} % / {s.StealPeakPercent:0.#} % of all cores{(st >= CallsReport.NoisyStealPercent ? " — the VM had less CPU than it has: compare this run only with runs of like steal" : string.Empty)}")
+            : "n/a");
         if (s.CallSetup is { } setup)
         {
             Add("call set-up ok / failed", string.Create(CultureInfo.InvariantCulture, $"{setup.Ok} / {setup.Failed}, p50 {setup.LatencyMs.P50:0.#} ms, p99 {setup.LatencyMs.P99:0.#} ms"));
@@ -210,6 +216,7 @@ internal static class CallsReport
                 S("walsenders", "#c5b0d5", s => s.WalsenderCpuPercent),
                 S("runner", "#7f7f7f", s => s.RunnerCpuPercent),
                 S("machine (all cores)", "#bcbd22", s => s.MachineCpuPercent),
+                S("stolen by the hypervisor (all cores)", "#17becf", s => s.StealPercent),
             ]),
             new Chart("memory and WAL", "bytes",
             [
@@ -233,7 +240,7 @@ internal static class CallsReport
         "t_s", "phase", "calls", "participants", "video_sent", "video_delivered", "video_p50_ms", "video_p99_ms", "video_max_ms",
         "audio_sent", "audio_delivered", "audio_p50_ms", "audio_p99_ms", "audio_max_ms", "slot_lag_bytes", "relay_lag_bytes",
         "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
-        "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
+        "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "steal_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
         "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes", "utc",
         "relay_forward_mean_ms", "ingest_commit_mean_ms", "wal_syncs_per_s", "wal_sync_mean_ms", "wal_segments",
     ];
@@ -253,7 +260,7 @@ internal static class CallsReport
             N(s.T), s.Phase, N(s.Calls), N(s.Participants), N(s.VideoSent), N(s.VideoDelivered), N(s.VideoP50Ms), N(s.VideoP99Ms), N(s.VideoMaxMs),
             N(s.AudioSent), N(s.AudioDelivered), N(s.AudioP50Ms), N(s.AudioP99Ms), N(s.AudioMaxMs), N(s.SlotLagBytes), N(s.RelayLagBytes),
             N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent),
-            N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
+            N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.StealPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
             s.Utc.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), N(s.RelayForwardMeanMs), N(s.IngestCommitMeanMs),
             N(s.WalSyncsPerSecond), N(s.WalSyncMeanMs), N(s.WalSegmentFiles),

@@ -325,6 +325,8 @@ internal static class CallsRunner
                 Math.Round(lateness.P50Ms, 3), Math.Round(lateness.P99Ms, 3), Math.Round(lateness.MaxMs, 3),
                 engine.SkippedFrames, engine.SendFailures, engine.UnexpectedFrames),
             MachineMeanCpuPercent = Mean(load.Select(s => s.MachineCpuPercent)) is { } m ? Math.Round(m, 1) : null,
+            StealMeanPercent = Mean(load.Select(s => s.StealPercent)) is { } st ? Math.Round(st, 1) : null,
+            StealPeakPercent = load.Select(s => s.StealPercent).Max() is { } sp ? Math.Round(sp, 1) : null,
             CallSetup = new SetupFigures(window.SetupOk, window.SetupFailed, LatencyPercentiles.From(window.Setup.Summary())),
             Errors = errors,
             Disconnects = disconnects,

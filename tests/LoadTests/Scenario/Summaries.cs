@@ -148,6 +148,14 @@ public sealed record CallsSummary
 
     public double? MachineMeanCpuPercent { get; init; }
 
+    /// <summary>
+    /// CPU the hypervisor took from this VM (steal), mean and peak second, in percent of all cores: a run with much
+    /// of it measured a smaller machine, and its figures do not compare with a calm run's.
+    /// </summary>
+    public double? StealMeanPercent { get; init; }
+
+    public double? StealPeakPercent { get; init; }
+
     /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
     public HostFacts? Host { get; init; }
 

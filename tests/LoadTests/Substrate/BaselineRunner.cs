@@ -40,6 +40,7 @@ public sealed record BaselinePhase(
     double WalBytesPerRow,
     double? PostgresMeanCpuPercent,
     double? MachineMeanCpuPercent,
+    double? StealMeanPercent,
     double EquivalentCalls);
 
 /// <summary>What <c>summary.json</c> holds for <c>baseline</c>.</summary>
@@ -158,8 +159,9 @@ internal static class BaselineRunner
 
             var catchUp = counters.Decoded >= counters.Written ? Math.Max(0, (counters.LastDecodeTimestamp - (writeStart + (long)(writeSeconds * Stopwatch.Frequency))) / (double)Stopwatch.Frequency) : (double?)null;
             var walAfter = (await probe.ReadAsync(cancellationToken))?.WalPosition ?? walBefore;
-            double? machineCpu = machine is { } before && ProcStats.Machine() is { } after && after.Total > before.Total
-                ? 100.0 * (after.Busy - before.Busy) / (after.Total - before.Total) : null;
+            var (machineCpu, steal) = machine is { } before && ProcStats.Machine() is { } after && after.Total > before.Total
+                ? (100.0 * (after.Busy - before.Busy) / (after.Total - before.Total), 100.0 * (after.Steal - before.Steal) / (after.Total - before.Total))
+                : ((double?)null, (double?)null);
             var decodeSeconds = Math.Max(0.001, (counters.LastDecodeTimestamp - writeStart) / (double)Stopwatch.Frequency);
             var rowsPerCall = RowsPerSecondPerCall(options.Media);
             var phase = new BaselinePhase(
@@ -183,6 +185,7 @@ internal static class BaselineRunner
                 counters.Written == 0 ? 0 : Math.Round((walAfter - walBefore) / (double)counters.Written, 1),
                 phaseSamples.Count == 0 ? null : Math.Round(phaseSamples.Where(s => s.PostgresCpu.HasValue).Select(s => s.PostgresCpu!.Value).DefaultIfEmpty().Average(), 1),
                 machineCpu is { } mc ? Math.Round(mc, 1) : null,
+                steal is { } st ? Math.Round(st, 1) : null,
                 Math.Round(Math.Min(counters.Written / writeSeconds, counters.Decoded / decodeSeconds) / rowsPerCall, 1));
             phases.Add(phase);
             samples.AddRange(phaseSamples);
@@ -227,7 +230,7 @@ internal static class BaselineRunner
             rows.Add(new($"{p.Name}: decoded", string.Create(CultureInfo.InvariantCulture, $"{p.RowsDecodedPerSecond:0} rows/s, {p.MbDecodedPerSecond:0.##} MB/s; reader {(p.ReaderKeptUp ? "kept up" : "fell behind")} (caught up {(p.ReaderCatchUpSeconds is { } cu ? cu.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "never")} after the writers stopped)")));
             rows.Add(new($"{p.Name}: latency", string.Create(CultureInfo.InvariantCulture, $"insert p50 {p.InsertLatencyMs.P50:0.##} ms, p99 {p.InsertLatencyMs.P99:0.##} ms; insert→decoded p50 {p.InsertToDecodeLatencyMs.P50:0.##} ms, p99 {p.InsertToDecodeLatencyMs.P99:0.##} ms")));
             rows.Add(new($"{p.Name}: WAL", string.Create(CultureInfo.InvariantCulture, $"{ProgressView.Bytes(p.WalBytes)} = {p.WalBytesPerRow:0} B/row")));
-            rows.Add(new($"{p.Name}: cpu", $"postgres {ProgressView.Pct(p.PostgresMeanCpuPercent)} (100 % = one core), machine {ProgressView.Pct(p.MachineMeanCpuPercent)} of all cores"));
+            rows.Add(new($"{p.Name}: cpu", $"postgres {ProgressView.Pct(p.PostgresMeanCpuPercent)} (100 % = one core), machine {ProgressView.Pct(p.MachineMeanCpuPercent)} of all cores, of which stolen by the hypervisor {ProgressView.Pct(p.StealMeanPercent)}"));
             rows.Add(new($"{p.Name}: equivalent calls", string.Create(CultureInfo.InvariantCulture, $"{p.EquivalentCalls:0.#} (min(written, decoded) rows/s ÷ {summary.RowsPerSecondPerCall} rows/s per call)")));
         }
 
