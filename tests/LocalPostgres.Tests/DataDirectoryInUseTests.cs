@@ -14,21 +14,12 @@ public sealed class DataDirectoryInUseTests(ITestOutputHelper output)
         using var scratch = new ScratchDirectory();
         var data = Path.Combine(scratch.Path, "data");
 
-        await using var firstBuilder = DistributedApplicationTestingBuilder.Create();
-        var first = firstBuilder.AddLocalPostgres("pg").WithDataDirectory(data);
-        first.AddDatabase("db");
-        await using var firstApp = firstBuilder.Build();
-        await firstApp.StartAsync(ct);
-        await firstApp.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var firstFootprint = ServerFootprint.Capture(firstApp, first.Resource);
+        await using var first = await LocalPostgresApp.StartAsync(ct, server: s => s.WithDataDirectory(data));
+        var firstFootprint = first.Footprint!;
 
-        await using var secondBuilder = DistributedApplicationTestingBuilder.Create();
-        var second = secondBuilder.AddLocalPostgres("pg").WithDataDirectory(data);
-        second.AddDatabase("db");
-        await using var secondApp = secondBuilder.Build();
         var secondStarted = Stopwatch.StartNew();
-        await secondApp.StartAsync(ct);
-        await using var secondLogs = ResourceLogRecorder.Start(secondApp, second.Resource);
+        await using var second = await LocalPostgresApp.StartAsync(ct, server: s => s.WithDataDirectory(data), recordLogs: true, waitForHealthy: false);
+        var (secondApp, secondLogs) = (second.App, second.Logs!);
         await secondApp.ResourceNotifications.WaitForResourceAsync("pg", KnownResourceStates.FailedToStart, ct);
         output.WriteLine($"second app's StartAsync to FailedToStart: {secondStarted.Elapsed.TotalSeconds:0.0} s");
         var reason = await secondLogs.WaitForLineAsync("is in use by a running Postgres", ct);
@@ -43,12 +34,9 @@ public sealed class DataDirectoryInUseTests(ITestOutputHelper output)
 
         // The first server was neither stopped nor touched: same postmaster, still answering.
         Assert.True(firstFootprint.Postmaster.IsAlive);
-        Assert.Equal(firstFootprint.Postmaster.Pid, ServerFootprint.PostmasterPid(firstApp, "pg"));
-        var connectionString = await firstApp.GetConnectionStringAsync("db", ct) ?? throw new InvalidOperationException("No connection string.");
-        Assert.Equal(data, await Sql.ScalarAsync<string>(connectionString, "SHOW data_directory", ct));
+        Assert.Equal(firstFootprint.Postmaster.Pid, ServerFootprint.PostmasterPid(first.App, "pg"));
+        Assert.Equal(data, await Sql.ScalarAsync<string>(await first.ConnectionStringAsync(ct), "SHOW data_directory", ct));
 
-        await firstApp.StopAsync(ct);
-        await firstApp.DisposeAsync();
-        await firstFootprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await first.StopAsync(ct);
     }
 }

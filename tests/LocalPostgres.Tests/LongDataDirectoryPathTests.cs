@@ -15,19 +15,11 @@ public sealed class LongDataDirectoryPathTests
         var data = Path.Combine(scratch.Path, "projects", "a-developer-s-rather-long-checkout-folder-name", "postgres-data");
         Assert.True(data.Length + "/.s.PGSQL.65535".Length > 107, data);
 
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg").WithDataDirectory(data);
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
-        var connectionString = await app.GetConnectionStringAsync("db", ct) ?? throw new InvalidOperationException("No connection string.");
+        await using var pg = await LocalPostgresApp.StartAsync(ct, server: s => s.WithDataDirectory(data));
+        var connectionString = await pg.ConnectionStringAsync(ct);
         Assert.Equal(data, await Sql.ScalarAsync<string>(connectionString, "SHOW data_directory", ct));
         Assert.Equal(string.Empty, await Sql.ScalarAsync<string>(connectionString, "SHOW unix_socket_directories", ct));
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 }

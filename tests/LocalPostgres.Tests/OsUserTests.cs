@@ -19,13 +19,8 @@ public sealed class OsUserTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = timeout.Token;
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg");
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        await using var pg = await LocalPostgresApp.StartAsync(ct);
+        var footprint = pg.Footprint!;
 
         Assert.Equal(OsAccounts.IsRoot ? LocalPostgresServerResource.SuperUser : null, pg.Resource.RunAsUser);
         var data = pg.Resource.DataDirectory.Data;
@@ -42,9 +37,7 @@ public sealed class OsUserTests
         Assert.Equal(OsAccounts.CurrentUid, footprint.Wrapper?.Uid);
         Assert.Equal(OsAccounts.CurrentUid, OsAccounts.OwnerOf(pg.Resource.DataDirectory.Root));
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 
     [Fact(Timeout = 60_000)]

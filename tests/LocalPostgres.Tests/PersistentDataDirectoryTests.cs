@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using PgVideoChat.LocalPostgres.Tests.Support;
 using Xunit.Abstractions;
@@ -39,29 +38,26 @@ public sealed class PersistentDataDirectoryTests(ITestOutputHelper output)
 
     private async Task<(string? Password, double StartSeconds)> RunAsync(string data, Func<string, ResourceLogRecorder, Task> duringRun, CancellationToken ct)
     {
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg");
-        var unusedThrowaway = pg.Resource.DataDirectory.Root;
-        pg.WithDataDirectory(data).AddDatabase("db");
-        await using var app = builder.Build();
-        var started = Stopwatch.StartNew();
-        await app.StartAsync(ct);
-        await using var logs = ResourceLogRecorder.Start(app, pg.Resource);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var startSeconds = started.Elapsed.TotalSeconds;
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        string? unusedThrowaway = null;
+        await using var pg = await LocalPostgresApp.StartAsync(
+            ct,
+            server: s =>
+            {
+                unusedThrowaway = s.Resource.DataDirectory.Root;
+                s.WithDataDirectory(data);
+            },
+            recordLogs: true);
+        var logs = pg.Logs!;
 
         // The server's own lines come through DCP after the AppHost's initdb line: once they are in, so is that one.
         await logs.WaitForLineAsync("database system is ready to accept connections", ct);
-        var connectionString = await app.GetConnectionStringAsync("db", ct) ?? throw new InvalidOperationException("No connection string.");
+        var connectionString = await pg.ConnectionStringAsync(ct);
         await duringRun(connectionString, logs);
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
         Assert.True(File.Exists(Path.Combine(data, "PG_VERSION")));
         Assert.False(Directory.Exists(unusedThrowaway));
         output.WriteLine(string.Join(Environment.NewLine, logs.Lines));
-        return (new NpgsqlConnectionStringBuilder(connectionString).Password, startSeconds);
+        return (new NpgsqlConnectionStringBuilder(connectionString).Password, pg.StartTime.TotalSeconds);
     }
 }

@@ -11,17 +11,12 @@ public sealed class ReferencingResourceTests
         var ct = timeout.Token;
         using var scratch = new ScratchDirectory();
         var environmentFile = Path.Combine(scratch.Path, "environment");
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg");
-        var db = pg.AddDatabase("db");
-        builder.AddExecutable("client", "/bin/sh", scratch.Path, "-c", $"env > '{environmentFile}'")
-            .WithReference(db)
-            .WithReference(pg)
-            .WaitFor(db);
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        await using var pg = await LocalPostgresApp.StartAsync(ct, around: (builder, server, db) =>
+            builder.AddExecutable("client", "/bin/sh", scratch.Path, "-c", $"env > '{environmentFile}'")
+                .WithReference(db)
+                .WithReference(server)
+                .WaitFor(db));
+        var app = pg.App;
         await app.ResourceNotifications.WaitForResourceAsync("client", KnownResourceStates.TerminalStates, ct);
 
         var environment = (await File.ReadAllLinesAsync(environmentFile, ct))
@@ -52,8 +47,6 @@ public sealed class ReferencingResourceTests
         Assert.Equal($"postgresql://postgres:{password}@localhost:{port}", environment["PG_URI"]);
         Assert.DoesNotContain("PG_DATABASENAME", environment.Keys);
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 }

@@ -12,15 +12,9 @@ public sealed class RestartTests(ITestOutputHelper output)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var ct = timeout.Token;
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg");
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await using var logs = ResourceLogRecorder.Start(app, pg.Resource);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var before = ServerFootprint.Capture(app, pg.Resource);
-        var connectionString = await app.GetConnectionStringAsync("db", ct) ?? throw new InvalidOperationException("No connection string.");
+        await using var pg = await LocalPostgresApp.StartAsync(ct, recordLogs: true);
+        var (app, logs, before) = (pg.App, pg.Logs!, pg.Footprint!);
+        var connectionString = await pg.ConnectionStringAsync(ct);
         await Sql.ExecuteAsync(connectionString, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('written before the restart')", ct);
 
         var serverStates = new List<string>();
@@ -52,10 +46,7 @@ public sealed class RestartTests(ITestOutputHelper output)
         await logs.WaitForLineAsync("received fast shutdown request", ct);
         Assert.Single(logs.Lines, l => l.Contains("initdb made a PostgreSQL", StringComparison.Ordinal));
 
-        var after = ServerFootprint.Capture(app, pg.Resource);
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await after.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 
     private static bool IsHealthy(ResourceEvent e) =>

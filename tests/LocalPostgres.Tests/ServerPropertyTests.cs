@@ -10,13 +10,8 @@ public sealed class ServerPropertyTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = timeout.Token;
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg");
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        await using var pg = await LocalPostgresApp.StartAsync(ct);
+        var footprint = pg.Footprint!;
 
         var postmaster = footprint.Postmaster;
         Assert.Equal("postgres", Path.GetFileName(postmaster.Arguments[0]));
@@ -30,11 +25,9 @@ public sealed class ServerPropertyTests
         Assert.Equal("/bin/sh", footprint.Wrapper.Arguments[0]);
         Assert.NotEmpty(footprint.Children);
 
-        Assert.True(app.ResourceNotifications.TryGetCurrentState("pg", out var current));
+        Assert.True(pg.App.ResourceNotifications.TryGetCurrentState("pg", out var current));
         Assert.Equal(pg.Resource.DataDirectory.Data, current.Snapshot.Properties.Single(p => p.Name == LocalPostgresLifecycle.DataDirectoryProperty).Value);
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 }

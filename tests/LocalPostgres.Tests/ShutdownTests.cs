@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using PgVideoChat.Hosting.LocalPostgres;
 using PgVideoChat.LocalPostgres.Tests.Support;
@@ -14,35 +13,24 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = timeout.Token;
         using var scratch = new ScratchDirectory();
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-
         // Once the app stops, DCP no longer streams the server's output to its resource log, so for this test the
         // server writes its log to a file that outlives the run.
         var logDirectory = Path.Combine(scratch.Path, "log");
-        var pg = builder.AddLocalPostgres("pg")
-            .WithSetting("logging_collector", "on")
-            .WithSetting("log_directory", logDirectory)
-            .WithSetting("log_filename", "postgres.log");
-        OsUser.CreateDirectory(logDirectory, pg.Resource.RunAsUser, "0755");
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        await using var pg = await LocalPostgresApp.StartAsync(ct, server: s =>
+        {
+            s.WithSetting("logging_collector", "on").WithSetting("log_directory", logDirectory).WithSetting("log_filename", "postgres.log");
+            OsUser.CreateDirectory(logDirectory, s.Resource.RunAsUser, "0755");
+        });
+        var footprint = pg.Footprint!;
         Assert.NotNull(footprint.ThrowawayRoot);
         Assert.True(Directory.Exists(footprint.ThrowawayRoot));
 
         // A client that stays connected: a smart shutdown (SIGTERM) would wait for it until DCP gave up and killed.
-        var connectionString = await app.GetConnectionStringAsync("db", ct);
+        var connectionString = await pg.ConnectionStringAsync(ct);
         await using var idleClient = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await idleClient.OpenAsync(ct);
 
-        var stopping = Stopwatch.StartNew();
-        await app.StopAsync(ct);
-        var stopped = stopping.Elapsed;
-        await app.DisposeAsync();
-        var disposed = stopping.Elapsed - stopped;
-        var gone = await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        var (stopped, disposed, gone) = await pg.StopAsync(ct);
         output.WriteLine($"StopAsync {stopped.TotalSeconds:0.0} s, then DisposeAsync {disposed.TotalSeconds:0.0} s, then every server process and the throwaway folder gone after {gone.TotalSeconds:0.0} s more");
 
         var log = await File.ReadAllTextAsync(Path.Combine(logDirectory, "postgres.log"), ct);

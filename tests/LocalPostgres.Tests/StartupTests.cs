@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using PgVideoChat.LocalPostgres.Tests.Support;
 using Xunit.Abstractions;
@@ -12,16 +11,9 @@ public sealed class StartupTests(ITestOutputHelper output)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = timeout.Token;
-        await using var builder = DistributedApplicationTestingBuilder.Create();
-        var pg = builder.AddLocalPostgres("pg").WithSetting("wal_level", "logical");
-        pg.AddDatabase("db");
-        await using var app = builder.Build();
-
-        var started = Stopwatch.StartNew();
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("db", ct);
-        output.WriteLine($"StartAsync to database healthy: {started.Elapsed.TotalSeconds:0.0} s");
-        var footprint = ServerFootprint.Capture(app, pg.Resource);
+        await using var pg = await LocalPostgresApp.StartAsync(ct, server: s => s.WithSetting("wal_level", "logical"));
+        var app = pg.App;
+        output.WriteLine($"StartAsync to database healthy: {pg.StartTime.TotalSeconds:0.0} s");
 
         foreach (var name in new[] { "pg", "db" })
         {
@@ -30,7 +22,7 @@ public sealed class StartupTests(ITestOutputHelper output)
             Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, current.Snapshot.HealthStatus);
         }
 
-        var connectionString = await app.GetConnectionStringAsync("db", ct) ?? throw new InvalidOperationException("No connection string.");
+        var connectionString = await pg.ConnectionStringAsync(ct);
         Assert.Equal("db", await Sql.ScalarAsync<string>(connectionString, "SELECT current_database()", ct));
         Assert.Equal("logical", await Sql.ScalarAsync<string>(connectionString, "SHOW wal_level", ct));
         Assert.Equal("127.0.0.1", await Sql.ScalarAsync<string>(connectionString, "SHOW listen_addresses", ct));
@@ -42,8 +34,6 @@ public sealed class StartupTests(ITestOutputHelper output)
         var refused = await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync<int>(wrongPassword, "SELECT 1", ct));
         Assert.Equal(PostgresErrorCodes.InvalidPassword, refused.SqlState);
 
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-        await footprint.AssertGoneWithinAsync(TimeSpan.FromSeconds(10));
+        await pg.StopAsync(ct);
     }
 }
