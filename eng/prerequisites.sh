@@ -32,13 +32,18 @@ pgvc_find_postgres() {
   return 1
 }
 
+# _pgvc_find_or_install LABEL FINDER PACKAGE [NOTE]: prints "LABEL: <what FINDER found>", installing PACKAGE first when
+# FINDER finds nothing; returns 1 when it still finds nothing (the caller says how to fix it).
+_pgvc_find_or_install() {
+  local label=$1 finder=$2 package=$3 note=${4:-} found
+  if found=$($finder); then echo "$label: $found"; return 0; fi
+  echo "$label not found; installing the distribution's $package package${note}..."
+  if _pgvc_apt_install "$package" >/dev/null && found=$($finder); then echo "$label: $found"; return 0; fi
+  return 1
+}
+
 pgvc_ensure_postgres() {
-  local bindir
-  if bindir=$(pgvc_find_postgres); then echo "PostgreSQL: $bindir"; return 0; fi
-  echo "PostgreSQL server binaries not found; installing the distribution's postgresql package..."
-  if _pgvc_apt_install postgresql >/dev/null && bindir=$(pgvc_find_postgres); then
-    echo "PostgreSQL: $bindir"; return 0
-  fi
+  _pgvc_find_or_install "PostgreSQL server binaries" pgvc_find_postgres postgresql && return 0
   echo "error: PostgreSQL server binaries (initdb, postgres; 15 or newer) are missing and could not be installed." >&2
   echo "       Install them (Debian/Ubuntu: sudo apt-get install postgresql; Fedora: sudo dnf install postgresql-server;" >&2
   echo "       macOS: brew install postgresql@17) or set Postgres__BinDirectory to their folder." >&2
@@ -55,26 +60,20 @@ pgvc_find_chromium() {
 }
 
 pgvc_ensure_chromium() {
-  local path
-  if path=$(pgvc_find_chromium); then echo "Chromium: $path"; return 0; fi
-  echo "Chromium not found; installing the distribution's chromium package (about a minute)..."
-  if _pgvc_apt_install chromium >/dev/null && path=$(pgvc_find_chromium); then
-    echo "Chromium: $path"; return 0
-  fi
+  _pgvc_find_or_install Chromium pgvc_find_chromium chromium " (about a minute)" && return 0
   echo "error: Chromium is missing and could not be installed. Install it (Debian: sudo apt-get install chromium;" >&2
   echo "       Ubuntu: a Chromium or Chrome package) or set PGVIDEOCHAT_CHROMIUM to a Chromium-based browser." >&2
   return 1
 }
 
 # Node.js 18 or newer, for the web client's JavaScript unit tests (node --test) and the constants check.
+_pgvc_find_node() {
+  command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 18 ] \
+    && echo "$(command -v node) $(node --version)"
+}
+
 pgvc_ensure_node() {
-  if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 18 ]; then
-    echo "Node.js: $(command -v node) $(node --version)"; return 0
-  fi
-  echo "Node.js 18+ not found; installing the distribution's nodejs package..."
-  if _pgvc_apt_install nodejs >/dev/null && command -v node >/dev/null 2>&1; then
-    echo "Node.js: $(command -v node) $(node --version)"; return 0
-  fi
+  _pgvc_find_or_install "Node.js 18+" _pgvc_find_node nodejs && return 0
   echo "error: Node.js 18 or newer is missing and could not be installed (Debian/Ubuntu: sudo apt-get install nodejs;" >&2
   echo "       macOS: brew install node)." >&2
   return 1

@@ -21,10 +21,7 @@ public static class Cli
     public static RootCommand Build()
     {
         var root = new RootCommand("PgVideoChat load runner: calls through the real protocol against the relay, with slot lag, drain, CPU/RSS and NBomber-style reports.");
-        foreach (var option in new Option[] { RelayUrl, ConnectionString, RelayPid, PostgresPid, AppHostArgs, Reports, Session, Plain })
-        {
-            root.Options.Add(option);
-        }
+        AddOptions(root, RelayUrl, ConnectionString, RelayPid, PostgresPid, AppHostArgs, Reports, Session, Plain);
 
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(CapacityCommand());
@@ -81,12 +78,24 @@ public static class Cli
     private static readonly Option<int> SetupConcurrency = Value("--setup-concurrency", 4, "Calls set up at the same time.");
     private static readonly Option<TimeSpan> DrainTimeout = DurationOption("--drain-timeout", TimeSpan.FromSeconds(60), "How long to wait for the slot to drain after the load stops.");
 
-    private static void AddScenarioOptions(Command command, Option<TimeSpan> warmUp)
+    private static Option[] ScenarioOptions(Option<TimeSpan> warmUp) =>
+        [GroupSize, warmUp, VideoFps, AudioInterval, VideoBytes, NoVideo, NoAudio, MaxP99, MinDelivery, SetupConcurrency, DrainTimeout];
+
+    private static void AddOptions(Command command, params Option[] options)
     {
-        foreach (var option in new Option[] { GroupSize, warmUp, VideoFps, AudioInterval, VideoBytes, NoVideo, NoAudio, MaxP99, MinDelivery, SetupConcurrency, DrainTimeout })
+        foreach (var option in options)
         {
             command.Options.Add(option);
         }
+    }
+
+    /// <summary>A subcommand with its options whose action runs one command of the runner and returns its exit code.</summary>
+    private static Command NewCommand(string name, string description, Option[] options, Func<ParseResult, CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description);
+        AddOptions(command, options);
+        command.SetAction(async (p, ct) => await Guard(() => run(p, ct)));
+        return command;
     }
 
     private static TargetOptions Target(ParseResult p) => new()
@@ -137,13 +146,11 @@ public static class Cli
         {
             Description = "Explicit load simulations instead of --calls/--ramp/--duration, in order: keep_constant:CALLS:DURATION or ramping_constant:CALLS:DURATION (repeatable).",
         };
-        var command = new Command("run", "Scenario 'calls': concurrent calls with video and audio through the real protocol; thresholds set the exit code.");
-        command.Options.Add(calls);
-        command.Options.Add(duration);
-        command.Options.Add(ramp);
-        command.Options.Add(simulations);
-        AddScenarioOptions(command, WarmUp);
-        command.SetAction(async (p, ct) => await Guard(async () =>
+        return NewCommand(
+            "run",
+            "Scenario 'calls': concurrent calls with video and audio through the real protocol; thresholds set the exit code.",
+            [calls, duration, ramp, simulations, .. ScenarioOptions(WarmUp)],
+            async (p, ct) =>
         {
             var options = Scenario(p, WarmUp) with
             {
@@ -153,8 +160,7 @@ public static class Cli
                 Simulations = [.. (p.GetValue(simulations) ?? []).Select(LoadSimulation.Parse)],
             };
             return (await LoadRunner.RunCallsAsync(options, ct)).ExitCode;
-        }));
-        return command;
+        });
     }
 
     private static Command CapacityCommand()
@@ -166,14 +172,11 @@ public static class Cli
         var settle = DurationOption("--settle", TimeSpan.FromSeconds(5), "Not counted after a level's calls are up.");
         var baseline = DurationOption("--baseline", TimeSpan.Zero, "Afterwards, the substrate baseline on the same Postgres for this long (e.g. 30s), and capacity as a ratio of it.");
         var repeat = Value("--repeat", 1, "Searches from --start up, all calls hung up in between; the median counts (one noisy second decides a single level on a shared machine).");
-        var command = new Command("capacity", "More calls level by level while the thresholds hold; reports the largest level that held for --hold.");
-        foreach (var option in new Option[] { start, step, max, hold, settle, baseline, repeat })
-        {
-            command.Options.Add(option);
-        }
-
-        AddScenarioOptions(command, CapacityWarmUp);
-        command.SetAction(async (p, ct) => await Guard(async () =>
+        return NewCommand(
+            "capacity",
+            "More calls level by level while the thresholds hold; reports the largest level that held for --hold.",
+            [start, step, max, hold, settle, baseline, repeat, .. ScenarioOptions(CapacityWarmUp)],
+            async (p, ct) =>
         {
             var options = new CapacityOptions
             {
@@ -187,8 +190,7 @@ public static class Cli
                 Calls = Scenario(p, CapacityWarmUp),
             };
             return (await LoadRunner.RunCapacityAsync(options, ct)).ExitCode;
-        }));
-        return command;
+        });
     }
 
     private static Command BaselineCommand()
@@ -198,13 +200,11 @@ public static class Cli
         var writers = Value("--writers", 1, "Writer connections per phase.");
         var keepRelay = new Option<bool>("--keep-relay") { Description = "Leave the app model's relay running (its walsender then decodes the same WAL)." };
         var version = Value("--pgoutput-version", 2, "pgoutput protocol version of the reader (1-3).");
-        var command = new Command("baseline", "The substrate's limit: the same frame rows INSERTed straight into Postgres as fast as possible while a plain pgoutput reader drains them.");
-        foreach (var option in new Option[] { duration, batch, writers, keepRelay, version, VideoBytes })
-        {
-            command.Options.Add(option);
-        }
-
-        command.SetAction(async (p, ct) => await Guard(async () =>
+        return NewCommand(
+            "baseline",
+            "The substrate's limit: the same frame rows INSERTed straight into Postgres as fast as possible while a plain pgoutput reader drains them.",
+            [duration, batch, writers, keepRelay, version, VideoBytes],
+            async (p, ct) =>
         {
             var options = new BaselineOptions
             {
@@ -218,8 +218,7 @@ public static class Cli
                 Output = Output(p),
             };
             return (await LoadRunner.RunBaselineAsync(options, ct)).ExitCode;
-        }));
-        return command;
+        });
     }
 
     private static Command RetentionCommand()
@@ -229,13 +228,11 @@ public static class Cli
         var keep = DurationOption("--keep", TimeSpan.FromSeconds(5), "Frames older than this are removed.");
         var every = DurationOption("--delete-every", TimeSpan.FromSeconds(2), "DELETE variant: how often.");
         var width = DurationOption("--partition-width", TimeSpan.FromSeconds(10), "Partition variant: the width of one partition.");
-        var command = new Command("retention", "DELETE … WHERE stored_at < now() - keep every 2 s against time partitions detached and dropped, on scratch copies of video_frames.");
-        foreach (var option in new Option[] { duration, rate, keep, every, width, VideoBytes })
-        {
-            command.Options.Add(option);
-        }
-
-        command.SetAction(async (p, ct) => await Guard(async () =>
+        return NewCommand(
+            "retention",
+            "DELETE … WHERE stored_at < now() - keep every 2 s against time partitions detached and dropped, on scratch copies of video_frames.",
+            [duration, rate, keep, every, width, VideoBytes],
+            async (p, ct) =>
         {
             var options = new RetentionOptions
             {
@@ -249,8 +246,7 @@ public static class Cli
                 Output = Output(p),
             };
             return (await LoadRunner.RunRetentionAsync(options, ct)).ExitCode;
-        }));
-        return command;
+        });
     }
 
     private static async Task<int> Guard(Func<Task<int>> action)

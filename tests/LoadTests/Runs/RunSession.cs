@@ -90,6 +90,14 @@ internal sealed class RunSession : IAsyncDisposable
     public string ConnectionString => Target.ConnectionString
         ?? throw new ArgumentException($"{Command} needs the database: pass --connection-string with --relay-url.");
 
+    /// <summary>The summary with the session's fields filled in: command, id, target, start and host.</summary>
+    public TSummary Stamp<TSummary>(TSummary summary)
+        where TSummary : RunSummary
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return (TSummary)(summary with { Command = Command, SessionId = Id, Target = Target.Description, StartedAt = StartedAt, Host = Host });
+    }
+
     /// <summary>A report with the session's common fields filled in.</summary>
     public ReportModel Report(string testName, object summary) => new()
     {

@@ -306,23 +306,16 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
         var recipients = call.Participants.Length - 1;
         var buffer = new byte[MediaFrameHeader.Size + Math.Max(_media.MaxVideoBytes, _media.AudioFrameBytes)];
         var frequency = Stopwatch.Frequency;
-        var videoPeriod = profile.Video && profile.VideoFps > 0 ? (long)(frequency / profile.VideoFps) : long.MaxValue;
-        var audioPeriod = profile.Audio && profile.AudioInterval > TimeSpan.Zero ? (long)(frequency * profile.AudioInterval.TotalSeconds) : long.MaxValue;
         var origin = Stopwatch.GetTimestamp();
-        long videoIndex = 0, audioIndex = 0;
-        var videoPhase = videoPeriod == long.MaxValue ? 0 : Random.Shared.NextInt64(videoPeriod);
-        var audioPhase = audioPeriod == long.MaxValue ? 0 : Random.Shared.NextInt64(audioPeriod);
-        long NextVideo() => videoPeriod == long.MaxValue ? long.MaxValue : origin + videoPhase + (videoIndex * videoPeriod);
-        long NextAudio() => audioPeriod == long.MaxValue ? long.MaxValue : origin + audioPhase + (audioIndex * audioPeriod);
-        var videoSequence = sender.VideoBase;
-        var audioSequence = sender.AudioBase;
+        var video = new MediaSchedule(origin, profile.Video && profile.VideoFps > 0 ? (long)(frequency / profile.VideoFps) : MediaSchedule.Never, sender.VideoBase);
+        var audio = new MediaSchedule(origin, profile.Audio && profile.AudioInterval > TimeSpan.Zero ? (long)(frequency * profile.AudioInterval.TotalSeconds) : MediaSchedule.Never, sender.AudioBase);
         var videoOffset = index * 3;
 
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var due = Math.Min(NextVideo(), NextAudio());
+                var due = Math.Min(video.Next, audio.Next);
                 await _pacer.WaitUntil(due);
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -334,45 +327,24 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
                 _lateness.Record(Math.Max(1, lateMicros));
                 _totalLateness.Record(Math.Max(1, lateMicros));
 
-                if (NextVideo() <= now)
+                if (video.Next <= now)
                 {
-                    // A runner that fell more than two frames behind skips (like a camera), rather than bursting.
-                    var behind = (now - NextVideo()) / videoPeriod;
-                    if (behind >= 2)
-                    {
-                        Interlocked.Add(ref _skippedFrames, behind);
-                        videoIndex += behind;
-                        videoSequence += (uint)behind;
-                    }
-
-                    var payload = _media.VideoFrames[(int)((videoIndex + videoOffset) % _media.VideoFrames.Count)];
+                    Interlocked.Add(ref _skippedFrames, video.SkipMissed(now));
+                    var payload = _media.VideoFrames[(int)((video.Index + videoOffset) % _media.VideoFrames.Count)];
                     var capture = Clock.NowMicros;
-                    MediaFrameHeader.Video(videoSequence, call.CallId, capture, MediaLibrary.VideoWidth, MediaLibrary.VideoHeight).Write(buffer);
-                    payload.CopyTo(buffer, MediaFrameHeader.Size);
-                    await SendAsync(participant, buffer.AsMemory(0, MediaFrameHeader.Size + payload.Length), MediaKind.Video, capture, payload.Length, recipients,
-                        sender.VideoLog, unchecked(videoSequence - sender.VideoBase), cancellationToken);
-                    videoSequence++;
-                    videoIndex++;
+                    var header = MediaFrameHeader.Video(video.Sequence, call.CallId, capture, MediaLibrary.VideoWidth, MediaLibrary.VideoHeight);
+                    await SendFrameAsync(participant, buffer, header, payload, capture, recipients, sender.VideoLog, unchecked(video.Sequence - sender.VideoBase), cancellationToken);
+                    video.Advance();
                 }
 
-                if (NextAudio() <= Stopwatch.GetTimestamp())
+                if (audio.Next <= Stopwatch.GetTimestamp())
                 {
-                    var behind = (Stopwatch.GetTimestamp() - NextAudio()) / audioPeriod;
-                    if (behind >= 2)
-                    {
-                        Interlocked.Add(ref _skippedFrames, behind);
-                        audioIndex += behind;
-                        audioSequence += (uint)behind;
-                    }
-
-                    var payload = _media.AudioFrames[(int)(audioIndex % _media.AudioFrames.Count)];
+                    Interlocked.Add(ref _skippedFrames, audio.SkipMissed(Stopwatch.GetTimestamp()));
+                    var payload = _media.AudioFrames[(int)(audio.Index % _media.AudioFrames.Count)];
                     var capture = Clock.NowMicros;
-                    MediaFrameHeader.Audio(audioSequence, call.CallId, capture, MediaLibrary.AudioChannels, MediaLibrary.AudioSampleRate).Write(buffer);
-                    payload.CopyTo(buffer, MediaFrameHeader.Size);
-                    await SendAsync(participant, buffer.AsMemory(0, MediaFrameHeader.Size + payload.Length), MediaKind.Audio, capture, payload.Length, recipients,
-                        sender.AudioLog, unchecked(audioSequence - sender.AudioBase), cancellationToken);
-                    audioSequence++;
-                    audioIndex++;
+                    var header = MediaFrameHeader.Audio(audio.Sequence, call.CallId, capture, MediaLibrary.AudioChannels, MediaLibrary.AudioSampleRate);
+                    await SendFrameAsync(participant, buffer, header, payload, capture, recipients, sender.AudioLog, unchecked(audio.Sequence - sender.AudioBase), cancellationToken);
+                    audio.Advance();
                 }
             }
         }
@@ -388,6 +360,14 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
                 _log($"call {call.Index}: {participant} stopped sending: {Participant.Describe(ex)} {participant.CloseDescription}");
             }
         }
+    }
+
+    private ValueTask SendFrameAsync(Participant participant, byte[] buffer, in MediaFrameHeader header, byte[] payload, long captureMicros, int recipients,
+        SentLog log, uint offset, CancellationToken cancellationToken)
+    {
+        header.Write(buffer);
+        payload.CopyTo(buffer, MediaFrameHeader.Size);
+        return SendAsync(participant, buffer.AsMemory(0, MediaFrameHeader.Size + payload.Length), header.Kind, captureMicros, payload.Length, recipients, log, offset, cancellationToken);
     }
 
     /// <summary>

@@ -75,14 +75,10 @@ internal static class CallsRunner
         status = "teardown";
         await engine.TeardownAsync();
 
-        var summary = BuildSummary(options, window, maxCalls, samples, drain, engine, flows, errors, disconnects, relayCounters) with
+        var summary = session.Stamp(BuildSummary(options, window, maxCalls, samples, drain, engine, flows, errors, disconnects, relayCounters) with
         {
             RelayInternals = Internals(metricsAtOpen, relayCounters, window.Duration.TotalSeconds),
-            SessionId = session.Id,
-            Target = target.Description,
-            StartedAt = session.StartedAt,
-            Host = session.Host,
-        };
+        });
         var outcome = Evaluate(summary, options.Thresholds);
         summary = summary with { Thresholds = outcome, ExitCode = outcome.Passed ? ExitPassed : ExitThresholdsFailed };
 

@@ -18,16 +18,8 @@ public sealed record CapacityLevel(int Calls, bool Passed, IReadOnlyList<string>
 public sealed record CapacityRepetition(int Repetition, int Capacity, string StoppedBecause, double? RatioToBaseline, SlotFigures FinalDrain);
 
 /// <summary>What <c>summary.json</c> holds for <c>capacity</c>.</summary>
-public sealed record CapacitySummary
+public sealed record CapacitySummary() : RunSummary("capacity")
 {
-    public string Command { get; init; } = "capacity";
-
-    public string SessionId { get; init; } = string.Empty;
-
-    public string Target { get; init; } = string.Empty;
-
-    public DateTimeOffset StartedAt { get; init; }
-
     /// <summary>
     /// The largest number of calls that held the thresholds for the hold time (0 if none did); with <c>--repeat</c>,
     /// the median of the searches (the lower one of the middle two for an even count).
@@ -67,10 +59,6 @@ public sealed record CapacitySummary
     /// <summary>The drain after the last level; with <c>--repeat</c>, the slowest of the searches' drains.</summary>
     public SlotFigures? FinalDrain { get; init; }
 
-    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
-    public HostFacts? Host { get; init; }
-
-    public int ExitCode { get; init; }
 }
 
 /// <summary>
@@ -132,11 +120,8 @@ internal static class CapacityRunner
             ? searches[0].StoppedBecause
             : string.Join("; ", searches.Select(s => $"search {s.Repetition}: {s.StoppedBecause}"));
         var slowestDrain = searches.Select(s => s.Drain).MaxBy(d => d.Drained ? d.DrainSeconds ?? 0 : double.MaxValue)!;
-        var result = new CapacitySummary
+        var result = session.Stamp(new CapacitySummary
         {
-            SessionId = sessionId,
-            Target = target.Description,
-            StartedAt = session.StartedAt,
             Capacity = capacity,
             Repetitions = repetitions,
             RelayCount = target.RelayCount,
@@ -149,11 +134,10 @@ internal static class CapacityRunner
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
-            Host = session.Host,
             RatioToBaseline = Ratio(capacity),
             FinalDrain = slowestDrain,
             ExitCode = capacity > 0 ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
-        };
+        });
 
         var rows = levels.Select(l => new KeyValuePair<string, string>(
             (options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls",

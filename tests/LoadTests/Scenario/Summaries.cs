@@ -1,4 +1,4 @@
-using PgVideoChat.LoadTests.Monitoring;
+using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Stats;
 
 namespace PgVideoChat.LoadTests.Scenario;
@@ -83,17 +83,9 @@ public sealed record ThresholdOutcome(double MaxP99Ms, double MinDeliveryPercent
 public sealed record SetupFigures(long Ok, long Failed, LatencyPercentiles LatencyMs);
 
 /// <summary>What <c>summary.json</c> holds for a <c>run</c> (and for each capacity level).</summary>
-public sealed record CallsSummary
+public sealed record CallsSummary() : RunSummary("run")
 {
-    public string Command { get; init; } = "run";
-
     public string Scenario { get; init; } = "calls";
-
-    public string SessionId { get; init; } = string.Empty;
-
-    public string Target { get; init; } = string.Empty;
-
-    public DateTimeOffset StartedAt { get; init; }
 
     /// <summary>The most calls running at once in the measured window.</summary>
     public int Calls { get; init; }
@@ -156,9 +148,6 @@ public sealed record CallsSummary
 
     public double? StealPeakPercent { get; init; }
 
-    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
-    public HostFacts? Host { get; init; }
-
     public SetupFigures? CallSetup { get; init; }
 
     public IReadOnlyDictionary<string, long> Errors { get; init; } = new Dictionary<string, long>();
@@ -171,6 +160,4 @@ public sealed record CallsSummary
     public int FlowsWithLoss { get; init; }
 
     public ThresholdOutcome? Thresholds { get; init; }
-
-    public int ExitCode { get; init; }
 }

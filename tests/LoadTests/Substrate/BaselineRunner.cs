@@ -44,16 +44,8 @@ public sealed record BaselinePhase(
     double EquivalentCalls);
 
 /// <summary>What <c>summary.json</c> holds for <c>baseline</c>.</summary>
-public sealed record BaselineSummary
+public sealed record BaselineSummary() : RunSummary("baseline")
 {
-    public string Command { get; init; } = "baseline";
-
-    public string SessionId { get; init; } = string.Empty;
-
-    public string Target { get; init; } = string.Empty;
-
-    public DateTimeOffset StartedAt { get; init; }
-
     public bool RelayStopped { get; init; }
 
     public int PgOutputProtocolVersion { get; init; }
@@ -71,10 +63,6 @@ public sealed record BaselineSummary
 
     public IReadOnlyList<BaselinePhase> Phases { get; init; } = [];
 
-    /// <summary>The operating-system settings the run was measured with (<see cref="HostFacts"/>).</summary>
-    public HostFacts? Host { get; init; }
-
-    public int ExitCode { get; init; }
 }
 
 /// <summary>
@@ -201,13 +189,9 @@ internal static class BaselineRunner
             progress.Log($"reader ended with {failure.InnerException?.GetType().Name}: {failure.InnerException?.Message}");
         }
 
-        var summary = new BaselineSummary
+        var summary = session.Stamp(new BaselineSummary
         {
-            SessionId = session.Id,
-            Target = target.Description,
-            StartedAt = session.StartedAt,
             RelayStopped = relayStopped,
-            Host = session.Host,
             PgOutputProtocolVersion = options.PgOutputProtocolVersion,
             Writers = Math.Max(1, options.Writers),
             BatchSize = options.BatchSize,
@@ -216,7 +200,7 @@ internal static class BaselineRunner
             MbPerSecondPerCall = Math.Round(MbPerSecondPerCall(options.Media, media), 3),
             Phases = phases,
             ExitCode = phases.All(p => p.RowsDecoded > 0) ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
-        };
+        });
 
         var rows = new List<KeyValuePair<string, string>>
         {

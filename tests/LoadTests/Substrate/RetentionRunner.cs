@@ -40,16 +40,8 @@ public sealed record RetentionVariant(
     IReadOnlyList<RetentionSample> Samples);
 
 /// <summary>What <c>summary.json</c> holds for <c>retention</c>.</summary>
-public sealed record RetentionSummary
+public sealed record RetentionSummary() : RunSummary("retention")
 {
-    public string Command { get; init; } = "retention";
-
-    public string SessionId { get; init; } = string.Empty;
-
-    public string Target { get; init; } = string.Empty;
-
-    public DateTimeOffset StartedAt { get; init; }
-
     public int RowsPerSecond { get; init; }
 
     public double KeepSeconds { get; init; }
@@ -57,8 +49,6 @@ public sealed record RetentionSummary
     public double MeanPayloadBytes { get; init; }
 
     public IReadOnlyList<RetentionVariant> Variants { get; init; } = [];
-
-    public int ExitCode { get; init; }
 }
 
 /// <summary>
@@ -94,17 +84,14 @@ internal static class RetentionRunner
             progress.Log("scratch tables dropped");
         }
 
-        var summary = new RetentionSummary
+        var summary = session.Stamp(new RetentionSummary
         {
-            SessionId = session.Id,
-            Target = target.Description,
-            StartedAt = session.StartedAt,
             RowsPerSecond = options.RowsPerSecond,
             KeepSeconds = options.Keep.TotalSeconds,
             MeanPayloadBytes = Math.Round(media.MeanVideoBytes, 0),
             Variants = variants,
             ExitCode = variants.All(v => v.RowsInserted > 0) ? CallsRunner.ExitPassed : CallsRunner.ExitThresholdsFailed,
-        };
+        });
 
         var rows = new List<KeyValuePair<string, string>>();
         foreach (var v in variants)
