@@ -8,8 +8,8 @@ public sealed record UserSummary(long UserId, string DisplayName);
 /// <summary>One participant of a call.</summary>
 public sealed record CallParticipant(long UserId, string DisplayName, string State, bool Audio, bool Video);
 
-/// <summary>The full state of a call (the <c>call</c> message without its <c>type</c>).</summary>
-public sealed record CallSnapshot(
+/// <summary>The full state of a call (the <c>call</c> message without its <c>type</c>; what clients read it into).</summary>
+public record CallSnapshot(
     long CallId,
     string Kind,
     string State,
@@ -18,8 +18,8 @@ public sealed record CallSnapshot(
     DateTime UpdatedAt,
     IReadOnlyList<CallParticipant> Participants);
 
-/// <summary>One chat message (the <c>chat</c> message without its <c>type</c>).</summary>
-public sealed record ChatEntry(
+/// <summary>One chat message (the <c>chat</c> message without its <c>type</c>; what clients read it into).</summary>
+public record ChatEntry(
     long Id,
     long? CallId,
     long? To,
@@ -57,44 +57,39 @@ public sealed record PresenceMessage(long UserId, string DisplayName, bool Onlin
     public string Type { get; init; } = "presence";
 }
 
-/// <summary>The full current state of a call.</summary>
-public sealed record CallMessage(
-    long CallId,
-    string Kind,
-    string State,
-    long CreatedBy,
-    long Version,
-    DateTime UpdatedAt,
-    IReadOnlyList<CallParticipant> Participants)
+/// <summary>The full current state of a call: its snapshot, with the message's <c>type</c> first.</summary>
+public sealed record CallMessage : CallSnapshot
 {
+    private CallMessage(CallSnapshot call)
+        : base(call)
+    {
+    }
+
     [JsonPropertyOrder(-1)]
     public string Type { get; init; } = "call";
 
     public static CallMessage Create(CallSnapshot call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        return new(call.CallId, call.Kind, call.State, call.CreatedBy, call.Version, call.UpdatedAt, call.Participants);
+        return new(call);
     }
 }
 
-/// <summary>A chat message.</summary>
-public sealed record ChatMessage(
-    long Id,
-    long? CallId,
-    long? To,
-    long From,
-    string FromName,
-    string Text,
-    string? ClientMsgId,
-    DateTime SentAt)
+/// <summary>A chat message: its entry, with the message's <c>type</c> first.</summary>
+public sealed record ChatMessage : ChatEntry
 {
+    private ChatMessage(ChatEntry chat)
+        : base(chat)
+    {
+    }
+
     [JsonPropertyOrder(-1)]
     public string Type { get; init; } = "chat";
 
     public static ChatMessage Create(ChatEntry chat)
     {
         ArgumentNullException.ThrowIfNull(chat);
-        return new(chat.Id, chat.CallId, chat.To, chat.From, chat.FromName, chat.Text, chat.ClientMsgId, chat.SentAt);
+        return new(chat);
     }
 }
 

@@ -21,8 +21,8 @@ internal interface IMediaSink
 /// </summary>
 internal sealed class Participant : IRelayConnectionObserver, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<long, CallMessage> _calls = new();
-    private readonly List<(Func<CallMessage, bool> Predicate, TaskCompletionSource<CallMessage> Done)> _callWaiters = [];
+    private readonly ConcurrentDictionary<long, CallSnapshot> _calls = new();
+    private readonly List<(Func<CallSnapshot, bool> Predicate, TaskCompletionSource<CallSnapshot> Done)> _callWaiters = [];
     private readonly Lock _callGate = new();
     private readonly IMediaSink _sink;
     private RelayConnection? _connection;
@@ -100,15 +100,15 @@ internal sealed class Participant : IRelayConnectionObserver, IAsyncDisposable
         => Connection.RequestAsync(RequestTypes.CallHangup, w => w.WriteNumber("callId", callId), cancellationToken);
 
     /// <summary>Waits for a <c>call</c> event (one already received counts) that satisfies <paramref name="predicate"/>.</summary>
-    public Task<CallMessage> WaitForCallAsync(long callId, Func<CallMessage, bool> predicate, CancellationToken cancellationToken)
+    public Task<CallSnapshot> WaitForCallAsync(long callId, Func<CallSnapshot, bool> predicate, CancellationToken cancellationToken)
     {
-        var done = new TaskCompletionSource<CallMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool Matches(CallMessage call) => call.CallId == callId && predicate(call);
+        var done = new TaskCompletionSource<CallSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool Matches(CallSnapshot call) => call.CallId == callId && predicate(call);
         lock (_callGate)
         {
             if (Connection.Closed)
             {
-                return Task.FromException<CallMessage>(new WebSocketException($"the connection closed ({CloseStatus} {CloseDescription})"));
+                return Task.FromException<CallSnapshot>(new WebSocketException($"the connection closed ({CloseStatus} {CloseDescription})"));
             }
 
             if (_calls.TryGetValue(callId, out var known) && Matches(known))
@@ -155,7 +155,7 @@ internal sealed class Participant : IRelayConnectionObserver, IAsyncDisposable
 
             case "call":
                 {
-                    var call = JsonSerializer.Deserialize(json, ProtocolJsonContext.Default.CallMessage);
+                    var call = JsonSerializer.Deserialize(json, ProtocolJsonContext.Default.CallSnapshot);
                     if (call is not null)
                     {
                         OnCall(call);
@@ -183,7 +183,7 @@ internal sealed class Participant : IRelayConnectionObserver, IAsyncDisposable
         }
     }
 
-    private void OnCall(CallMessage call)
+    private void OnCall(CallSnapshot call)
     {
         lock (_callGate)
         {

@@ -218,7 +218,7 @@ internal sealed class CallsEngine : IMediaSink, IAsyncDisposable
             call.CallId = await caller.InviteAsync([.. participants.Skip(1).Select(p => p.UserId)], ct);
             await Task.WhenAll(participants.Skip(1).Select(p => p.AcceptAsync(call.CallId, ct)));
             var everyone = participants.Select(p => p.UserId).ToHashSet();
-            bool Active(CallMessage m) => m.State == "active"
+            bool Active(CallSnapshot m) => m.State == "active"
                 && everyone.All(id => m.Participants.Any(p => p.UserId == id && p.State == "joined"));
             await Task.WhenAll(participants.Select(p => p.WaitForCallAsync(call.CallId, Active, ct)));
 

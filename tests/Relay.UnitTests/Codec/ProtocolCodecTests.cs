@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using PgVideoChat.Protocol;
 
 namespace PgVideoChat.Relay.UnitTests.Codec;
@@ -16,6 +17,23 @@ public sealed class ProtocolCodecTests
         Assert.True(MediaFrameHeader.TryRead(bytes, out var read, out var length, out var error), error);
         Assert.Equal(header, read);
         Assert.Equal(40, length);
+    }
+
+    [Fact]
+    public void Chat_and_call_messages_are_their_entry_or_snapshot_with_the_type_first_and_read_back_into_it()
+    {
+        var chat = new ChatEntry(7, 3, null, 1, "Alice", "hi", "c-1", new DateTime(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc));
+        var chatJson = JsonSerializer.Serialize(ChatMessage.Create(chat), ProtocolJsonContext.Default.ChatMessage);
+        Assert.Equal(
+            """{"type":"chat","id":7,"callId":3,"to":null,"from":1,"fromName":"Alice","text":"hi","clientMsgId":"c-1","sentAt":"2026-12-03T12:00:00Z"}""",
+            chatJson);
+
+        var call = new CallSnapshot(3, "direct", CallStates.Active, 1, 4, new DateTime(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc), [new CallParticipant(1, "Alice", ParticipantStates.Joined, true, false)]);
+        var callJson = JsonSerializer.Serialize(CallMessage.Create(call), ProtocolJsonContext.Default.CallMessage);
+        Assert.StartsWith("""{"type":"call","callId":3,"kind":"direct","state":"active",""", callJson, StringComparison.Ordinal);
+        var read = JsonSerializer.Deserialize(callJson, ProtocolJsonContext.Default.CallSnapshot)!;
+        Assert.Equal((call.CallId, call.State, call.Version, call.UpdatedAt), (read.CallId, read.State, read.Version, read.UpdatedAt));
+        Assert.Equal(call.Participants, read.Participants);
     }
 
     [Theory]
