@@ -215,6 +215,50 @@ public sealed class SmokeTests(AppModelFixture fixture, ITestOutputHelper output
         Assert.True(phases.LastIndexOf("warm-up") < phases.IndexOf("r1 hold 1"), $"phases: {string.Join(" | ", phases.Distinct())}");
     }
 
+    [Fact]
+    public async Task Capacity_with_given_levels_measures_each_even_after_one_broke_and_states_the_cost_of_a_call()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var options = new CapacityOptions
+        {
+            Levels = [1, 2],
+            Hold = TimeSpan.FromSeconds(4),
+            Settle = TimeSpan.FromSeconds(1),
+            Calls = new CallsRunOptions
+            {
+                WarmUp = TimeSpan.FromSeconds(2),
+                // Every level breaks this: the second is still measured, which is what --levels is for.
+                Thresholds = new Thresholds(MaxP99Ms: 0.001, MinDeliveryPercent: 99.9),
+                Target = fixture.Target,
+                Output = new OutputOptions { ReportsDirectory = _reports, Writer = new TestOutputWriter(output), SessionId = "cost" },
+            },
+        };
+
+        var result = await LoadRunner.RunCapacityAsync(options, timeout.Token);
+        var summary = result.Summary;
+
+        Assert.Equal([1, 2], summary.Levels.Select(l => l.Calls));
+        Assert.All(summary.Levels, l => Assert.False(l.Passed));
+        Assert.Equal(0, summary.Capacity);
+        Assert.Equal(CallsRunner.ExitThresholdsFailed, result.ExitCode);
+        Assert.Equal([1, 2], summary.Costs.Select(c => c.Calls));
+        Assert.All(summary.Costs, c =>
+        {
+            Assert.True(c.RelayCpuMs > 0 && c.PostgresCpuMs > 0 && c.RunnerCpuMs > 0, $"CPU per call-second: {c}");
+            Assert.True(c.WalsenderCpuMs >= 0 && c.WalsenderCpuMs <= c.PostgresCpuMs, $"walsenders are part of Postgres: {c}");
+            Assert.True(c.WalBytes > 10_000, $"a call writes its frames' WAL (~0.5 MB/s): {c}");
+            Assert.True(c.DiskWriteBytes >= 0, $"disk writes: {c}");
+        });
+
+        var markdown = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "cost.md"), timeout.Token);
+        Assert.Contains("cost of one call per second, by level", markdown, StringComparison.Ordinal);
+        Assert.Contains("measured every level of --levels", markdown, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(result.ReportDirectory, "cost.html"), timeout.Token);
+        Assert.Contains("CPU per call-second", html, StringComparison.Ordinal);
+        var timeline = await File.ReadAllLinesAsync(Path.Combine(result.ReportDirectory, "timeline.csv"), timeout.Token);
+        Assert.Contains("disk_write_bytes_per_s", timeline[0].Split(','));
+    }
+
     public void Dispose()
     {
         try

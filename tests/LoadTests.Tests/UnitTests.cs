@@ -86,6 +86,42 @@ public sealed class UnitTests
         => Assert.Equal(median, CapacityRunner.LowerMedian(capacities));
 
     [Fact]
+    public void The_cost_of_a_call_is_each_mean_per_call_second()
+    {
+        // 40 % of a core at 10 calls is 400 ms of CPU a second, 40 ms per call; bytes per second divide the same way.
+        var cost = CallCost.From(10, relayCpuPercent: 40, postgresCpuPercent: 30, walsenderCpuPercent: 5, runnerCpuPercent: 20, walBytesPerSecond: 1_000_000, diskBytesPerSecond: null);
+        Assert.Equal(new CallCost(10, 40, 30, 5, 20, 100_000, null), cost);
+        Assert.Null(CallCost.From(0, 40, 30, 5, 20, 1, 1));
+    }
+
+    [Fact]
+    public void Capacity_levels_are_start_to_max_by_step_or_exactly_the_given_ones()
+    {
+        Assert.Equal([30, 40, 50, 60, 70, 80], new CapacityOptions { Start = 30, Step = 10, Max = 80 }.LevelCalls());
+        Assert.Equal([30, 40], new CapacityOptions { Start = 30, Step = 10, Max = 49 }.LevelCalls());
+        var given = new CapacityOptions { Start = 30, Step = 10, Max = 80, Levels = [1, 10, 30, 50] };
+        Assert.Equal([1, 10, 30, 50], given.LevelCalls());
+        Assert.Equal(1, given.FirstLevel);
+    }
+
+    [Fact]
+    public void The_disks_written_bytes_only_grow()
+    {
+        var before = ProcStats.DiskBytesWritten();
+        Assert.NotNull(before); // these machines have a disk in /sys/block; a run without one reports no disk writes
+        var probe = Path.Combine(Path.GetTempPath(), $"pgvc-disk-probe-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, new byte[1 << 20]);
+            Assert.True(ProcStats.DiskBytesWritten() >= before);
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
+    [Fact]
     public void A_process_children_are_found_by_the_kernel_list_and_by_the_scan_alike()
     {
         using var child = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;

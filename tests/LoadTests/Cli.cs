@@ -171,11 +171,12 @@ public static class Cli
         var hold = DurationOption("--hold", TimeSpan.FromSeconds(60), "How long each level must hold the thresholds.");
         var settle = DurationOption("--settle", TimeSpan.FromSeconds(5), "Not counted after a level's calls are up.");
         var baseline = DurationOption("--baseline", TimeSpan.Zero, "Afterwards, the substrate baseline on the same Postgres for this long (e.g. 30s), and capacity as a ratio of it.");
+        var levels = new Option<string?>("--levels") { Description = "Exactly these levels instead of --start/--step/--max, each measured even after one broke, e.g. 1,10,30,50 (the cost of a call per level)." };
         var repeat = Value("--repeat", 1, "Searches from --start up, all calls hung up in between; the median counts (one noisy second decides a single level on a shared machine).");
         return NewCommand(
             "capacity",
             "More calls level by level while the thresholds hold; reports the largest level that held for --hold.",
-            [start, step, max, hold, settle, baseline, repeat, .. ScenarioOptions(CapacityWarmUp)],
+            [start, step, max, levels, hold, settle, baseline, repeat, .. ScenarioOptions(CapacityWarmUp)],
             async (p, ct) =>
         {
             var options = new CapacityOptions
@@ -187,6 +188,7 @@ public static class Cli
                 Settle = p.GetValue(settle),
                 Baseline = p.GetValue(baseline),
                 Repeat = p.GetValue(repeat),
+                Levels = ParseLevels(p.GetValue(levels)),
                 Calls = Scenario(p, CapacityWarmUp),
             };
             return (await LoadRunner.RunCapacityAsync(options, ct)).ExitCode;
@@ -248,6 +250,10 @@ public static class Cli
             return (await LoadRunner.RunRetentionAsync(options, ct)).ExitCode;
         });
     }
+
+    private static int[] ParseLevels(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(l =>
+            int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var calls) ? calls : throw new ArgumentException($"--levels: '{l}' is not a number of calls"))];
 
     private static async Task<int> Guard(Func<Task<int>> action)
     {

@@ -178,7 +178,26 @@ public sealed record CapacityOptions
     /// <summary>How many searches from <see cref="Start"/> up; the median counts.</summary>
     public int Repeat { get; init; } = 1;
 
+    /// <summary>
+    /// Exactly these levels, in order, each measured even after one broke (the cost of a call at 1, 10, 30 and 50
+    /// calls, say); empty: <see cref="Start"/> to <see cref="Max"/> by <see cref="Step"/> until one breaks.
+    /// </summary>
+    public IReadOnlyList<int> Levels { get; init; } = [];
+
     public CallsRunOptions Calls { get; init; } = new();
+
+    /// <summary>The calls of each level, in order.</summary>
+    public IEnumerable<int> LevelCalls()
+    {
+        if (Levels.Count > 0)
+        {
+            return Levels;
+        }
+
+        return Step > 0 && Max >= Start ? Enumerable.Range(0, ((Max - Start) / Step) + 1).Select(i => Start + (i * Step)) : [Start];
+    }
+
+    public int FirstLevel => Levels.Count > 0 ? Levels[0] : Start;
 }
 
 /// <summary>The <c>baseline</c> measurement: the substrate without the relay.</summary>

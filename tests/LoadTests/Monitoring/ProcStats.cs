@@ -180,6 +180,37 @@ internal static class ProcStats
         }
     }
 
+    /// <summary>
+    /// Bytes written to the machine's disks so far: the sectors written of every block device with a device behind it
+    /// (<c>/sys/block/*/device</c>: not loop, ram or device-mapper devices, which would count the same write twice).
+    /// </summary>
+    public static long? DiskBytesWritten()
+    {
+        try
+        {
+            long sectors = 0;
+            var any = false;
+            foreach (var device in Directory.EnumerateDirectories("/sys/block"))
+            {
+                if (!Directory.Exists(Path.Combine(device, "device")))
+                {
+                    continue;
+                }
+
+                // Field 7 of the stat file is sectors written, always in 512-byte units.
+                var fields = File.ReadAllText(Path.Combine(device, "stat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                sectors += Long(fields[6]);
+                any = true;
+            }
+
+            return any ? sectors * 512 : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     private static string[]? StatFields(int pid)
     {
         try

@@ -53,6 +53,9 @@ public sealed record Sample
 
     public double? WalBytesPerSecond { get; init; }
 
+    /// <summary>Bytes written to the machine's disks this second (WAL, data pages, checkpoints, and anything else).</summary>
+    public double? DiskWriteBytesPerSecond { get; init; }
+
     /// <summary>From <c>pg_stat_wal</c>: WAL syncs this second (each commit waits for one, alone or in a group).</summary>
     public double? WalSyncsPerSecond { get; init; }
 
@@ -147,6 +150,7 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly CpuMeter[] _relayCpu;
     private readonly CpuMeter _frontDoorCpu;
     private (long Busy, long Steal, long Total)? _lastMachine;
+    private (long Bytes, long Timestamp)? _lastDisk;
     private (long Position, long Timestamp)? _lastWal;
     private WalFlushes? _lastFlushes;
     private Dictionary<string, double>? _lastCounters;
@@ -221,6 +225,7 @@ internal sealed class Sampler : IAsyncDisposable
         _postgresCpu.Sample();
         _walsenderCpu.Sample();
         _lastMachine = ProcStats.Machine();
+        _lastDisk = ProcStats.DiskBytesWritten() is { } disk ? (disk, Stopwatch.GetTimestamp()) : null;
         _loop = Task.Run(() => LoopAsync(_stop.Token));
     }
 
@@ -273,6 +278,18 @@ internal sealed class Sampler : IAsyncDisposable
             }
 
             _lastMachine = machine;
+        }
+
+        double? diskWrites = null;
+        if (ProcStats.DiskBytesWritten() is { } diskBytes)
+        {
+            var at = Stopwatch.GetTimestamp();
+            if (_lastDisk is { } lastDisk && at > lastDisk.Timestamp)
+            {
+                diskWrites = (diskBytes - lastDisk.Bytes) / ((at - lastDisk.Timestamp) / (double)Stopwatch.Frequency);
+            }
+
+            _lastDisk = (diskBytes, at);
         }
 
         // A relay whose /metrics did not answer this second counts with its previous scrape (its counters only grow),
@@ -353,6 +370,7 @@ internal sealed class Sampler : IAsyncDisposable
             RelayLagBytes = metrics?.GetValueOrDefault("pgvideochat_replication_lag_bytes"),
             RelayLagSeconds = metrics?.GetValueOrDefault("pgvideochat_replication_lag_seconds"),
             WalBytesPerSecond = walRate,
+            DiskWriteBytesPerSecond = diskWrites,
             WalSyncsPerSecond = walSyncs,
             WalSyncMeanMs = walSyncMean,
             WalSegmentFiles = postgres?.Flushes?.SegmentFiles,

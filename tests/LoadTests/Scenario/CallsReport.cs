@@ -144,6 +144,12 @@ internal static class CallsReport
             Add("runner skipped / failed sends / unexpected frames", string.Create(CultureInfo.InvariantCulture, $"{runner.SkippedFrames} / {runner.SendFailures} / {runner.UnexpectedFrames}"));
         }
 
+        if (s.CostPerCallSecond is { } cost)
+        {
+            Add("cost of one call per second", CostText(cost));
+        }
+
+        Add("disk writes mean", s.MeanDiskWriteBytesPerSecond is { } disk ? $"{B(disk)}/s (all of the machine's disks)" : "n/a");
         Add("machine cpu mean", s.MachineMeanCpuPercent is { } m ? string.Create(CultureInfo.InvariantCulture, $"{m:0.#} % of all cores") : "n/a");
         Add("stolen by the hypervisor mean / peak", s.StealMeanPercent is { } st
             ? string.Create(CultureInfo.InvariantCulture, $"{st:0.#} % / {s.StealPeakPercent:0.#} % of all cores{(st >= CallsReport.NoisyStealPercent ? " — the VM had less CPU than it has: compare this run only with runs of like steal" : string.Empty)}")
@@ -239,11 +245,36 @@ internal static class CallsReport
     [
         "t_s", "phase", "calls", "participants", "video_sent", "video_delivered", "video_p50_ms", "video_p99_ms", "video_max_ms",
         "audio_sent", "audio_delivered", "audio_p50_ms", "audio_p99_ms", "audio_max_ms", "slot_lag_bytes", "relay_lag_bytes",
-        "relay_lag_seconds", "wal_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
+        "relay_lag_seconds", "wal_bytes_per_s", "disk_write_bytes_per_s", "relay_cpu_pct", "relay_rss_bytes", "postgres_cpu_pct",
         "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "steal_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
         "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes", "utc",
         "relay_forward_mean_ms", "ingest_commit_mean_ms", "wal_syncs_per_s", "wal_sync_mean_ms", "wal_segments",
     ];
+
+    /// <summary>A call's CPU and bytes per second it runs, against the number of calls (empty with fewer than two levels).</summary>
+    internal static List<Chart> CostCharts(IReadOnlyList<CallCost> costs)
+    {
+        if (costs.Count < 2)
+        {
+            return [];
+        }
+
+        ChartSeries S(string name, string color, Func<CallCost, double?> value) =>
+            new(name, color, [.. costs.Where(c => value(c).HasValue).Select(c => ((double)c.Calls, value(c)!.Value))]);
+        return
+        [
+            new Chart("CPU per call-second", "ms", [
+                S("relay", "#ff7f0e", c => c.RelayCpuMs),
+                S("postgres", "#8c564b", c => c.PostgresCpuMs),
+                S("walsenders (part of postgres)", "#c5b0d5", c => c.WalsenderCpuMs),
+                S("runner", "#7f7f7f", c => c.RunnerCpuMs),
+            ], XLabel: "calls"),
+            new Chart("bytes per call-second", "bytes", [
+                S("WAL", "#17becf", c => c.WalBytes),
+                S("disk writes", "#d62728", c => c.DiskWriteBytes),
+            ], XLabel: "calls"),
+        ];
+    }
 
     internal static List<IReadOnlyList<string>> TimelineRows(IReadOnlyList<Sample> samples)
     {
@@ -259,7 +290,7 @@ internal static class CallsReport
         [
             N(s.T), s.Phase, N(s.Calls), N(s.Participants), N(s.VideoSent), N(s.VideoDelivered), N(s.VideoP50Ms), N(s.VideoP99Ms), N(s.VideoMaxMs),
             N(s.AudioSent), N(s.AudioDelivered), N(s.AudioP50Ms), N(s.AudioP99Ms), N(s.AudioMaxMs), N(s.SlotLagBytes), N(s.RelayLagBytes),
-            N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent),
+            N(s.RelayLagSeconds), N(s.WalBytesPerSecond), N(s.DiskWriteBytesPerSecond), N(s.RelayCpuPercent), N(s.RelayRssBytes), N(s.PostgresCpuPercent),
             N(s.WalsenderCpuPercent), N(s.PostgresRssBytes), N(s.RunnerCpuPercent), N(s.MachineCpuPercent), N(s.StealPercent), N(s.SendLatenessP99Ms), N(s.IngestQueueDepth), N(s.FanOutQueueDepth), N(s.RelayIngestedPerSecond),
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
             s.Utc.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), N(s.RelayForwardMeanMs), N(s.IngestCommitMeanMs),
@@ -272,6 +303,12 @@ internal static class CallsReport
     }
 
     /// <summary>"relay cpu 36%", or with several relays "3 relays cpu 95% (31% + 33% + 31%)": the sum, then each.</summary>
+    /// <summary>"relay 13.3 ms, postgres 11.0 ms (walsender 2.1), runner 7.0 ms of CPU; WAL 291 KB, disk 350 KB".</summary>
+    internal static string CostText(CallCost c) => string.Create(CultureInfo.InvariantCulture,
+        $"relay {Ms(c.RelayCpuMs)}, postgres {Ms(c.PostgresCpuMs)} (walsenders {Ms(c.WalsenderCpuMs)}), runner {Ms(c.RunnerCpuMs)} of CPU; WAL {ProgressView.Bytes(c.WalBytes)}, disk writes {ProgressView.Bytes(c.DiskWriteBytes)}");
+
+    private static string Ms(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "n/a";
+
     internal static string RelayCpuText(CallsSummary s)
     {
         ArgumentNullException.ThrowIfNull(s);

@@ -44,6 +44,9 @@ public sealed record CapacitySummary() : RunSummary("capacity")
 
     public IReadOnlyList<CapacityLevel> Levels { get; init; } = [];
 
+    /// <summary>The cost of one call per second it runs, level by level (what <c>--levels 1,10,30,50</c> is for).</summary>
+    public IReadOnlyList<CallCost> Costs { get; init; } = [];
+
     /// <summary>With <c>--baseline</c>: the session of the substrate baseline measured after the last search.</summary>
     public string? BaselineSessionId { get; init; }
 
@@ -77,11 +80,17 @@ internal static class CapacityRunner
             throw new ArgumentException("capacity needs --start >= 1, --step >= 1, --max >= --start and --repeat >= 1.");
         }
 
-        CallsRunner.Validate(scenario, [new LoadSimulation(LoadSimulationKind.KeepConstant, options.Start, options.Hold)]);
+        if (options.Levels.Any(l => l <= 0) || options.Levels.Zip(options.Levels.Skip(1)).Any(p => p.Second <= p.First))
+        {
+            throw new ArgumentException($"--levels must be rising numbers of calls, each above 0: {string.Join(",", options.Levels)}");
+        }
+
+        CallsRunner.Validate(scenario, [new LoadSimulation(LoadSimulationKind.KeepConstant, options.FirstLevel, options.Hold)]);
         await using var session = RunSession.Begin("capacity", scenario.Output);
         var progress = session.Progress;
         var sessionId = session.Id;
-        progress.Log($"session {sessionId}: capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}{(options.Repeat > 1 ? $", {options.Repeat} searches" : string.Empty)}");
+        var plan = options.Levels.Count > 0 ? $"every level of {string.Join(", ", options.Levels)} calls" : $"capacity from {options.Start} calls, +{options.Step} per level up to {options.Max}";
+        progress.Log($"session {sessionId}: {plan}, hold {Durations.Format(options.Hold)}, thresholds {scenario.Thresholds}{(options.Repeat > 1 ? $", {options.Repeat} searches" : string.Empty)}");
         var media = session.CreateMedia(scenario.Media);
         var target = await session.OpenTargetAsync(scenario.Target, cancellationToken);
         progress.Start($"PgVideoChat load: capacity ({sessionId})");
@@ -131,6 +140,7 @@ internal static class CapacityRunner
             MinDeliveryPercent = scenario.Thresholds.MinDeliveryPercent,
             StoppedBecause = stoppedBecause,
             Levels = levels,
+            Costs = [.. levels.Select(l => l.Summary.CostPerCallSecond).OfType<CallCost>()],
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
@@ -156,11 +166,13 @@ internal static class CapacityRunner
         rows.AddRange(searches.Select(s => new KeyValuePair<string, string>(
             options.Repeat > 1 ? $"drain after search {s.Repetition}" : "drain after the last level",
             s.Drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{s.Drain.DrainSeconds:0.###} s from {ProgressView.Bytes(s.Drain.LagBytesAtStop)}") : "did not drain")));
+        var costs = new ReportSection("cost of one call per second, by level", [.. levels.Where(l => l.Summary.CostPerCallSecond is not null).Select(l =>
+            new KeyValuePair<string, string>((options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls", CallsReport.CostText(l.Summary.CostPerCallSecond!)))]);
         var model = session.Report("capacity", result) with
         {
             Scenarios = [.. windows.Select(w => CallsReport.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
-            Sections = [new ReportSection("capacity", rows), session.Host!.Section()],
-            Charts = CallsReport.Charts(samples),
+            Sections = [new ReportSection("capacity", rows), costs, session.Host!.Section()],
+            Charts = [.. CallsReport.CostCharts(result.Costs), .. CallsReport.Charts(samples)],
             Thresholds = scenario.Thresholds,
             Passed = capacity > 0,
             Failures = capacity > 0 ? [] : ["no level held the thresholds"],
@@ -190,19 +202,19 @@ internal static class CapacityRunner
 
         var levels = new List<CapacityLevel>();
         var windows = new List<(int Calls, MeasurementWindow Window)>();
-        var stoppedBecause = $"reached --max {options.Max}";
+        var stoppedBecause = options.Levels.Count > 0 ? "measured every level of --levels" : $"reached --max {options.Max}";
         if (repetition == 1 && scenario.WarmUp > TimeSpan.Zero)
         {
             // A fresh app model's first seconds of load (new WAL segments, the first partitions, caches) are not its
             // steady state: the first search starts after --warm-up at its first level, not counted.
             sampler.Phase = "warm-up";
-            status = $"warming up with {options.Start} calls";
-            await engine.EnsureCallsAsync(options.Start, cancellationToken);
+            status = $"warming up with {options.FirstLevel} calls";
+            await engine.EnsureCallsAsync(options.FirstLevel, cancellationToken);
             progress.Log($"warm-up: {engine.EstablishedCalls} calls up; media flows for {Durations.Format(scenario.WarmUp)} before the first level (not counted)");
             await Task.Delay(scenario.WarmUp, cancellationToken);
         }
 
-        for (var calls = options.Start; calls <= options.Max; calls += options.Step)
+        foreach (var calls in options.LevelCalls())
         {
             sampler.Phase = $"{prefix}settle {calls}";
             status = $"{prefix}setting up {calls} calls";
@@ -237,7 +249,7 @@ internal static class CapacityRunner
             levels.Add(new CapacityLevel(calls, outcome.Passed, outcome.Failures, summary, repetition));
             progress.Log(string.Create(CultureInfo.InvariantCulture,
                 $"{prefix}level {calls} calls: {(outcome.Passed ? "held" : "broke")} — video p99 {summary.LatencyMs["video"].P99:0.#} ms, audio p99 {summary.LatencyMs["audio"].P99:0.#} ms, delivery {summary.DeliveryRatio * 100:0.###} %, slot lag max {ProgressView.Bytes(summary.Slot?.MaxLagBytes)}, {CallsReport.RelayCpuText(summary)}{(summary.FrontDoor is { } fd ? $", front door cpu {ProgressView.Pct(fd.MeanCpuPercent)}" : string.Empty)}, steal {ProgressView.Pct(summary.StealMeanPercent)}{(outcome.Passed ? string.Empty : ": " + string.Join("; ", outcome.Failures))}"));
-            if (!outcome.Passed)
+            if (!outcome.Passed && options.Levels.Count == 0)
             {
                 stoppedBecause = $"{calls} calls broke the thresholds";
                 break;

@@ -82,6 +82,33 @@ public sealed record ThresholdOutcome(double MaxP99Ms, double MinDeliveryPercent
 
 public sealed record SetupFigures(long Ok, long Failed, LatencyPercentiles LatencyMs);
 
+/// <summary>
+/// What one call costs for each second it runs at this load (the window's means ÷ its calls): CPU milliseconds of the
+/// relays, of Postgres (all its processes; the walsenders' share also apart) and of this runner, and bytes of WAL and
+/// of writes to the machine's disks.
+/// </summary>
+public sealed record CallCost(int Calls, double? RelayCpuMs, double? PostgresCpuMs, double? WalsenderCpuMs, double RunnerCpuMs, double? WalBytes, double? DiskWriteBytes)
+{
+    /// <summary>From means in percent of one core (10 ms of CPU per second per percent) and in bytes per second.</summary>
+    public static CallCost? From(int calls, double? relayCpuPercent, double? postgresCpuPercent, double? walsenderCpuPercent, double runnerCpuPercent, double? walBytesPerSecond, double? diskBytesPerSecond)
+    {
+        if (calls <= 0)
+        {
+            return null;
+        }
+
+        double? PerCall(double? value, double scale, int digits) => value is { } v ? Math.Round(v * scale / calls, digits) : null;
+        return new CallCost(
+            calls,
+            PerCall(relayCpuPercent, 10, 2),
+            PerCall(postgresCpuPercent, 10, 2),
+            PerCall(walsenderCpuPercent, 10, 2),
+            PerCall(runnerCpuPercent, 10, 2) ?? 0,
+            PerCall(walBytesPerSecond, 1, 0),
+            PerCall(diskBytesPerSecond, 1, 0));
+    }
+}
+
 /// <summary>What <c>summary.json</c> holds for a <c>run</c> (and for each capacity level).</summary>
 public sealed record CallsSummary() : RunSummary("run")
 {
@@ -137,6 +164,12 @@ public sealed record CallsSummary() : RunSummary("run")
     public RelayInternals? RelayInternals { get; init; }
 
     public RunnerFigures? Runner { get; init; }
+
+    /// <summary>The cost of one call per second it runs, at this run's load.</summary>
+    public CallCost? CostPerCallSecond { get; init; }
+
+    /// <summary>Bytes written to the machine's disks per second, mean over the window.</summary>
+    public double? MeanDiskWriteBytesPerSecond { get; init; }
 
     public double? MachineMeanCpuPercent { get; init; }
 
