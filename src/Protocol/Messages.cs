@@ -93,6 +93,30 @@ public sealed record ChatMessage : ChatEntry
     }
 }
 
+/// <summary>
+/// The relay asks a sender to keep its video in this call under the caps of <see cref="Level"/> (0: its own choice
+/// again), because the sender's frames were being dropped (docs/protocol.md, <c>media.quality</c>).
+/// </summary>
+public sealed record MediaQualityMessage(
+    long CallId,
+    int Level,
+    double? MaxJpegQuality,
+    int? MaxWidth,
+    int? MaxHeight,
+    int? MaxFps,
+    string Reason,
+    string RelayId)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type { get; init; } = "media.quality";
+
+    public static MediaQualityMessage Create(long callId, int level, string reason, string relayId)
+    {
+        var caps = MediaQuality.Caps(level);
+        return new(callId, level, caps.MaxJpegQuality, caps.MaxWidth, caps.MaxHeight, caps.MaxFps, reason, relayId);
+    }
+}
+
 /// <summary>The reply to a request that carried a <c>rid</c>.</summary>
 public sealed record AckMessage(
     string Rid,
@@ -124,6 +148,7 @@ public sealed record ErrorMessage(
 [JsonSerializable(typeof(CallMessage))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(AckMessage))]
+[JsonSerializable(typeof(MediaQualityMessage))]
 [JsonSerializable(typeof(ErrorMessage))]
 [JsonSerializable(typeof(CallSnapshot))]
 [JsonSerializable(typeof(List<CallParticipant>))]

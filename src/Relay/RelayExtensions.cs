@@ -13,6 +13,7 @@ using PgVideoChat.Relay.FanOut;
 using PgVideoChat.Relay.Ingest;
 using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Presence;
+using PgVideoChat.Relay.Quality;
 using PgVideoChat.Relay.Replication;
 using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Sharding;
@@ -75,6 +76,7 @@ internal static class RelayExtensions
         services.AddSingleton<ChatStore>();
         services.AddSingleton<PresenceStore>();
         services.AddSingleton<SessionOpening>();
+        services.AddSingleton<FrameDropTally>();
         services.AddSingleton<FanOutRouter>();
         services.AddSingleton<ReplicationRowDispatcher>();
         services.AddSingleton<UserRequestLimits>();
@@ -94,6 +96,7 @@ internal static class RelayExtensions
         services.AddHostedService<PartitionRotation>();
         services.AddHostedService<MissedCallSweeper>();
         services.AddHostedService<SlotWatchdog>();
+        services.AddHostedService<QualityAdvisor>();
 
         services.AddHealthChecks().AddCheck<ReplicationHealthCheck>("Replication");
         services.AddOpenTelemetry().WithMetrics(static metrics => metrics.AddMeter(RelayMetrics.MeterName));

@@ -67,6 +67,10 @@ internal sealed class RelayOptions
 
     [Required]
     [ValidateObjectMembers]
+    public Quality.QualityOptions Quality { get; set; } = new();
+
+    [Required]
+    [ValidateObjectMembers]
     public IngestOptions Ingest { get; set; } = new();
 
     [Required]

@@ -20,14 +20,14 @@ public sealed class SchemaTests(PgOutputV2Fixture fixture)
     public async Task The_publications_cover_the_event_tables_through_their_partition_roots()
     {
         var tables = await fixture.ScalarAsync<string[]>("SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'pgvideochat'");
-        Assert.Equal(["audio_frames", "calls", "chat_messages", "presence", "video_frames"], tables);
+        Assert.Equal(["audio_frames", "calls", "chat_messages", "media_quality", "presence", "video_frames"], tables);
         Assert.True(await fixture.ScalarAsync<bool>("SELECT pubviaroot FROM pg_publication WHERE pubname = 'pgvideochat'"));
         Assert.False(await fixture.ScalarAsync<bool>("SELECT pubdelete FROM pg_publication WHERE pubname = 'pgvideochat'"));
 
         // Shard routing's control publication: everything but media (a table in two of a slot's publications would
         // pass when either row filter does), plus where users are connected.
         var control = await fixture.ScalarAsync<string[]>("SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'pgvideochat_control'");
-        Assert.Equal(["calls", "chat_messages", "connections", "presence"], control);
+        Assert.Equal(["calls", "chat_messages", "connections", "media_quality", "presence"], control);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ internal sealed class ClientConnectionHandler(
     ClientMessageHandler messages,
     RelayState state,
     RelayMetrics metrics,
+    FrameDropTally drops,
     IOptions<RelayOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ClientConnectionHandler> logger)
@@ -43,7 +44,7 @@ internal sealed class ClientConnectionHandler(
             return;
         }
 
-        using var transport = new WebSocketTransport(socket, _options.FanOut, metrics, state);
+        using var transport = new WebSocketTransport(socket, _options.FanOut, metrics, state, drops);
         var session = new ClientSession(sessions.NextId(), admitted.UserId, transport, _options.Limits.FloodRefusals, TimeProvider.System);
 
         // Registered before the snapshot is read, so no event committed in between is missed; the

@@ -13,7 +13,7 @@ namespace PgVideoChat.Relay.FanOut;
 /// Hands each event read from the slot to the send queues of this relay's sessions of the users its
 /// <see cref="Audience"/> names. It only enqueues, so a slow client never holds up the stream or the others.
 /// </summary>
-internal sealed class FanOutRouter(SessionRegistry registry, CallDirectory directory, RelayMetrics metrics, IOptions<RelayOptions> options)
+internal sealed class FanOutRouter(SessionRegistry registry, CallDirectory directory, RelayMetrics metrics, FrameDropTally drops, IOptions<RelayOptions> options)
 {
     private readonly TimeSpan _staleMedia = options.Value.StaleMediaThreshold;
 
@@ -43,6 +43,21 @@ internal sealed class FanOutRouter(SessionRegistry registry, CallDirectory direc
             {
                 session.SendCall(call.CallId, call.Version, message);
             }
+        }
+    }
+
+    /// <summary>A relay's advice to a sender: to that user's sessions here, while the call is active and the user in it.</summary>
+    public void Quality(long callId, long senderId, int level, string reason, string relayId)
+    {
+        if (directory.Find(callId) is not { State: CallStates.Active } call || !Audience.IsJoined(call, senderId))
+        {
+            return;
+        }
+
+        var message = JsonSerializer.SerializeToUtf8Bytes(MediaQualityMessage.Create(callId, level, reason, relayId), ProtocolJsonContext.Default.MediaQualityMessage);
+        foreach (var session in registry.ForUser(senderId))
+        {
+            session.SendControl(message);
         }
     }
 
@@ -95,6 +110,12 @@ internal sealed class FanOutRouter(SessionRegistry registry, CallDirectory direc
         if (DateTime.UtcNow - commitTime > _staleMedia)
         {
             metrics.FrameDropped(frame.Kind, "stale");
+            if (route.Call is { } stale)
+            {
+                // The slot is behind: the sender's frames arrive too late to be worth sending.
+                drops.Dropped(stale.CallId, route.SenderId);
+            }
+
             return;
         }
 

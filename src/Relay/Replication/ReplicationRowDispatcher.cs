@@ -46,6 +46,9 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
 
                 router.Presence(presence);
                 break;
+            case Tables.MediaQuality:
+                await QualityAsync(row, cancellationToken);
+                break;
             case Tables.Connections:
                 // Only in the control publication of shard routing: where a user has just connected.
                 await ConnectionAsync(row, cancellationToken);
@@ -183,6 +186,27 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
         }
 
         return new PresenceMessage(userId, displayName, online);
+    }
+
+    private async ValueTask QualityAsync(ReplicationTuple row, CancellationToken cancellationToken)
+    {
+        long callId = 0, senderId = 0;
+        var level = 0;
+        string reason = string.Empty, relayId = string.Empty;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            switch (value.GetFieldName())
+            {
+                case MediaQualityColumns.CallId: callId = await value.Get<long>(cancellationToken); break;
+                case MediaQualityColumns.SenderId: senderId = await value.Get<long>(cancellationToken); break;
+                case MediaQualityColumns.Level: level = await value.Get<int>(cancellationToken); break;
+                case MediaQualityColumns.Reason: reason = await value.Get<string>(cancellationToken); break;
+                case MediaQualityColumns.RelayId: relayId = await value.Get<string>(cancellationToken); break;
+                default: await SkipValueAsync(value, cancellationToken); break;
+            }
+        }
+
+        router.Quality(callId, senderId, level, reason, relayId);
     }
 
     private async ValueTask ConnectionAsync(ReplicationTuple row, CancellationToken cancellationToken)

@@ -70,3 +70,13 @@ internal static class ConnectionColumns
     public const string UserId = "user_id";
     public const string RelayShard = "relay_shard";
 }
+
+/// <summary>The columns of <see cref="Tables.MediaQuality"/>: a relay's advice to one sender in one call.</summary>
+internal static class MediaQualityColumns
+{
+    public const string CallId = "call_id";
+    public const string SenderId = "sender_id";
+    public const string RelayId = "relay_id";
+    public const string Level = "level";
+    public const string Reason = "reason";
+}

@@ -12,12 +12,13 @@ internal static class Tables
     public const string VideoFrames = "video_frames";
     public const string AudioFrames = "audio_frames";
     public const string RelayInstances = "relay_instances";
+    public const string MediaQuality = "media_quality";
 
     /// <summary>The partitioned frame tables, rotated by <c>FramePartitions</c>.</summary>
     public static readonly string[] Frames = [VideoFrames, AudioFrames];
 
     /// <summary>The tables whose rows reach a relay through its slot (the <see cref="Publications.All"/> publication).</summary>
-    public static readonly string[] Replicated = [VideoFrames, AudioFrames, ChatMessages, Calls, Presence];
+    public static readonly string[] Replicated = [VideoFrames, AudioFrames, ChatMessages, Calls, Presence, MediaQuality];
 }
 
 /// <summary>
@@ -29,7 +30,7 @@ internal static class Publications
     /// <summary>Every replicated table: what a relay reads without shard routing.</summary>
     public const string All = "pgvideochat";
 
-    /// <summary>Presence, calls, chat and connections: what a sharded relay reads besides its media publication.</summary>
+    /// <summary>Presence, calls, chat, connections and quality advice: what a sharded relay reads besides its media publication.</summary>
     public const string Control = "pgvideochat_control";
 
     /// <summary>Followed by the shard number: the frames addressed to one shard (a row filter on <c>recipient_shards</c>).</summary>

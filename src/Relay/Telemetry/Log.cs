@@ -79,4 +79,10 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Warning, "{Count} connection row(s) could not be deleted; retrying in the background (and at the next start)")]
     public static partial void ConnectionRowsNotDeleted(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(26, LogLevel.Information, "Sender {SenderId} in call {CallId} asked to step to video quality level {Level} ({Reason})")]
+    public static partial void QualityStepped(ILogger logger, long senderId, long callId, int level, string reason);
+
+    [LoggerMessage(27, LogLevel.Warning, "Quality advice could not be written; the senders keep their current step")]
+    public static partial void QualityAdviceFailed(ILogger logger, Exception exception);
 }

@@ -19,6 +19,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _disconnects;
     private readonly Counter<long> _slotRecreated;
     private readonly Counter<long> _abandonedSlots;
+    private readonly Counter<long> _qualitySteps;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _insertDuration;
     private readonly Histogram<double> _forwardLatency;
@@ -48,6 +49,7 @@ internal sealed class RelayMetrics
         _disconnects = meter.CreateCounter<long>("pgvideochat.clients.disconnects", "{connection}", "Connections closed, by close code.");
         _slotRecreated = meter.CreateCounter<long>("pgvideochat.replication.slot.recreated", "{event}", "Times the slot was found invalidated and recreated.");
         _abandonedSlots = meter.CreateCounter<long>("pgvideochat.replication.slot.abandoned", "{slot}", "Slots of relay instances without a heartbeat dropped by the watchdog.");
+        _qualitySteps = meter.CreateCounter<long>("pgvideochat.quality.steps", "{step}", "Senders asked to step their video down or back up, by direction.");
         _batchSize = meter.CreateHistogram<int>("pgvideochat.ingest.batch.size", "{frame}", "Frames per group-commit round trip.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         _insertDuration = meter.CreateHistogram<double>("pgvideochat.ingest.insert.duration", "s", "Time of one group-commit round trip.",
@@ -57,6 +59,8 @@ internal sealed class RelayMetrics
         // Series that exist from the start read as 0 on dashboards instead of "no data".
         _slotRecreated.Add(0);
         _abandonedSlots.Add(0);
+        _qualitySteps.Add(0, new KeyValuePair<string, object?>("direction", "down"));
+        _qualitySteps.Add(0, new KeyValuePair<string, object?>("direction", "up"));
         foreach (var kind in new[] { MediaKind.Video, MediaKind.Audio })
         {
             FrameDropped(kind, "queue_full", 0);
@@ -79,6 +83,9 @@ internal sealed class RelayMetrics
     }
 
     public void FrameForwarded(MediaKind kind) => Interlocked.Increment(ref _forwarded[KindIndex(kind)]);
+
+    /// <summary>A sender asked one step down (<paramref name="down"/>) or back up.</summary>
+    public void QualityStep(bool down) => _qualitySteps.Add(1, new KeyValuePair<string, object?>("direction", down ? "down" : "up"));
 
     public void FrameDropped(MediaKind kind, string reason, int count = 1)
         => _framesDropped.Add(count, new KeyValuePair<string, object?>("kind", KindName(kind)), new KeyValuePair<string, object?>("reason", reason));

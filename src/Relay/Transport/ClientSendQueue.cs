@@ -11,7 +11,7 @@ internal readonly record struct OutboundItem(byte[]? Control, OutboundFrame? Fra
 /// bound the client is too slow and gets closed (4408). Audio then video follow; when their bounds are
 /// reached the oldest frame is dropped and counted, so a stalled reader costs a fixed amount of memory.
 /// </summary>
-internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metrics, RelayState state) : IDisposable
+internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metrics, RelayState state, FrameDropTally drops) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Queue<byte[]> _control = new();
@@ -100,6 +100,7 @@ internal sealed class ClientSendQueue(FanOutOptions options, RelayMetrics metric
 
         if (dropped is not null)
         {
+            drops.Dropped(dropped);
             dropped.Release();
             metrics.FrameDropped(dropped.Kind, "queue_full");
         }

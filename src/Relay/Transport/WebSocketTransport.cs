@@ -22,7 +22,7 @@ internal sealed class WebSocketTransport : IDisposable
     private int _closeCode;
     private string _closeReason = string.Empty;
 
-    public WebSocketTransport(WebSocket socket, FanOutOptions options, RelayMetrics metrics, RelayState state)
+    public WebSocketTransport(WebSocket socket, FanOutOptions options, RelayMetrics metrics, RelayState state, FrameDropTally drops)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(options);
@@ -30,7 +30,7 @@ internal sealed class WebSocketTransport : IDisposable
         _socket = socket;
         _options = options;
         _metrics = metrics;
-        _queue = new ClientSendQueue(options, metrics, state);
+        _queue = new ClientSendQueue(options, metrics, state, drops);
     }
 
     public CancellationToken Closing => _closing.Token;

@@ -52,6 +52,23 @@ public sealed class JsProtocolConstantsTests
     }
 
     [Fact]
+    public void Quality_steps_are_the_protocol_s()
+    {
+        var js = Module.Value.GetProperty("QualitySteps").EnumerateArray().ToList();
+        Assert.Equal(MediaQuality.MaxLevel + 1, js.Count);
+        Assert.Equal("media.quality", Module.Value.GetProperty("MessageType").GetProperty("MEDIA_QUALITY").GetString());
+        foreach (var step in js)
+        {
+            var caps = MediaQuality.Caps(step.GetProperty("level").GetInt32());
+            double? Read(string name) => step.GetProperty(name).ValueKind == JsonValueKind.Null ? null : step.GetProperty(name).GetDouble();
+            Assert.Equal(caps.MaxJpegQuality, Read("maxJpegQuality"));
+            Assert.Equal((double?)caps.MaxWidth, Read("maxWidth"));
+            Assert.Equal((double?)caps.MaxHeight, Read("maxHeight"));
+            Assert.Equal((double?)caps.MaxFps, Read("maxFps"));
+        }
+    }
+
+    [Fact]
     public void Request_limits_are_the_relay_s_defaults()
     {
         var defaults = new RequestLimitOptions();

@@ -11,11 +11,30 @@ public sealed class SendQueueTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly RelayState _state = new();
+    private readonly FrameDropTally _drops = new();
 
     private ClientSendQueue NewQueue(int control = 3) => new(
         new FanOutOptions { VideoQueueFrames = 2, AudioQueueFrames = 3, ControlQueueMessages = control },
         new RelayMetrics(_services.GetRequiredService<IMeterFactory>(), _state),
-        _state);
+        _state,
+        _drops);
+
+    [Fact]
+    public void A_dropped_frame_is_tallied_under_its_call_and_sender_from_its_header()
+    {
+        using var queue = NewQueue();
+        for (uint i = 0; i < 4; i++)
+        {
+            var frame = new OutboundFrame(MediaKind.Video, MediaFrameHeader.Size + 4);
+            MediaFrameHeader.Video(i, callId: 7, captureTimeMicros: 1, width: 640, height: 360, senderId: 9).Write(frame.Memory.Span);
+            queue.EnqueueFrame(frame);
+            frame.Release();
+        }
+
+        // Two of four fit: the two oldest were dropped, and taking the tally empties it.
+        Assert.Equal(new Dictionary<(long, long), int> { [(7, 9)] = 2 }, _drops.TakeAll());
+        Assert.Empty(_drops.TakeAll());
+    }
 
     [Fact]
     public async Task Control_comes_before_audio_before_video_and_video_keeps_only_the_newest()

@@ -6,6 +6,7 @@ import { setText, show } from './ui.js';
 import { bindDom } from './dom.js';
 import { createNotices } from './notices.js';
 import { readSettings, bindSettings } from './settings.js';
+import { QualityAdvice } from './quality-advice.js';
 import { createMediaSession } from './media-session.js';
 import { createRemoteMedia } from './remote-media.js';
 import { createCalls } from './calls.js';
@@ -41,6 +42,8 @@ const state = {
   playback: null,
   mediaStarted: false,
   settings: readSettings(location.search),
+  qualityAdvice: new QualityAdvice(), // what the relays asked our video to stay under (media.quality)
+  qualityStep: null,           // the step applied to the active call's video, with its reason
 };
 
 const dom = {};
@@ -75,6 +78,7 @@ function setupClient(relayUrl) {
   client.on('call', ctx.calls.onCallEvent);
   client.on('chat', ctx.chat.onChat);
   client.on('media', ctx.remote.onMedia);
+  client.on('media.quality', ctx.media.onQuality);
   // Errors without a request: about media frames (e.g. frames in flight after a hang-up). Log only.
   client.on('error', (msg) => { console.warn(`relay error ${msg.code}: ${msg.message ?? ''}`); });
   client.on('signed-out', ctx.session.onSignedOut);
@@ -90,6 +94,7 @@ async function main() {
   ctx.chat.bind();
   bindSettings(dom, state.settings, () => state.videoCapture);
   setInterval(ctx.remote.renderStatsOverlays, 1000);
+  setInterval(ctx.media.refreshQuality, 5000); // a relay's advice expires when it stops repeating it
 
   const existing = RelayClient.loadSession();
   if (!existing) ctx.session.showSignIn(null);

@@ -10,7 +10,7 @@ const IDS = Object.freeze({
   incomingAccept: 'incoming-accept', incomingDecline: 'incoming-decline', callPanel: 'call-panel',
   callTitle: 'call-title', callSubtitle: 'call-subtitle', callState: 'call-state', callAdd: 'call-add',
   addPerson: 'add-person', addPersonSubmit: 'add-person-submit', tiles: 'tiles', localTile: 'local-tile',
-  localVideo: 'local-video', localCameraOff: 'local-camera-off', localMuted: 'local-muted',
+  localVideo: 'local-video', localCameraOff: 'local-camera-off', localMuted: 'local-muted', localQuality: 'local-quality',
   toggleMic: 'toggle-mic', toggleCamera: 'toggle-camera', hangup: 'hangup', callClose: 'call-close',
   chatMessages: 'chat-messages', chatForm: 'chat-form', chatTo: 'chat-to', chatToWrap: 'chat-to-wrap',
   chatInput: 'chat-input', chatContext: 'chat-context',

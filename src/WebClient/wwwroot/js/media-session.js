@@ -6,6 +6,7 @@ import { AUDIO_CONSTRAINTS, AudioCapture } from './audio-capture.js';
 import { AudioPlayback } from './audio-playback.js';
 import { describeMediaError, setText, show } from './ui.js';
 import { activeCallId, currentCall, isLiveForMe, myPart } from './call-state.js';
+import { capSettings } from './quality-advice.js';
 
 async function getMedia(constraints) {
   if (!navigator.mediaDevices?.getUserMedia) {
@@ -222,5 +223,27 @@ export function createMediaSession(ctx) {
     window.addEventListener('pagehide', () => { state.videoCapture?.stop(); });
   }
 
-  return { ensureAudioContext, startMedia, syncMediaState, renderControls, bind };
+  /** The relay asks our video in a call to step down (or back up): apply the caps to the user's own settings. */
+  function onQuality(msg) {
+    state.qualityAdvice.record(msg, performance.now());
+    refreshQuality();
+  }
+
+  function refreshQuality() {
+    const callId = activeCallId(state);
+    const step = callId == null ? null : state.qualityAdvice.step(callId, performance.now());
+    const vc = state.videoCapture;
+    if (vc && step) {
+      const capped = capSettings(state.settings, step);
+      if (capped.quality !== vc.quality) vc.setQuality(capped.quality);
+      if (capped.width !== vc.width || capped.height !== vc.height) vc.setResolution(capped.width, capped.height);
+      if (capped.fps !== vc.fps) vc.setFps(capped.fps);
+    }
+    state.qualityStep = step;
+    const stepped = step != null && step.level > 0;
+    show(dom.localQuality, stepped);
+    if (stepped) setText(dom.localQuality, `Video step ${step.level} (${step.reason.replace('_', ' ')})`);
+  }
+
+  return { ensureAudioContext, startMedia, syncMediaState, renderControls, bind, onQuality, refreshQuality };
 }

@@ -49,9 +49,18 @@ export const MessageType = Object.freeze({
   PRESENCE: 'presence',
   CALL: 'call',
   CHAT: 'chat',
+  MEDIA_QUALITY: 'media.quality',
   ACK: 'ack',
   ERROR: 'error',
 });
+
+/** The relay's steps for a sender whose frames are dropped (src/Protocol/MediaQuality.cs; docs/protocol.md). */
+export const QualitySteps = Object.freeze([
+  Object.freeze({ level: 0, maxJpegQuality: null, maxWidth: null, maxHeight: null, maxFps: null }),
+  Object.freeze({ level: 1, maxJpegQuality: 0.5, maxWidth: null, maxHeight: null, maxFps: null }),
+  Object.freeze({ level: 2, maxJpegQuality: 0.5, maxWidth: 320, maxHeight: 180, maxFps: null }),
+  Object.freeze({ level: 3, maxJpegQuality: 0.5, maxWidth: 320, maxHeight: 180, maxFps: 8 }),
+]);
 
 export const CallState = Object.freeze({
   RINGING: 'ringing', ACTIVE: 'active', ENDED: 'ended',

@@ -25,7 +25,7 @@ function toWebSocketUrl(httpUrl) {
 }
 
 /**
- * The relay client. Events: `state` (ConnectionState), `hello`, `presence`, `call`, `chat`,
+ * The relay client. Events: `state` (ConnectionState), `hello`, `presence`, `call`, `chat`, `media.quality`,
  * `media` (decoded frame), `error` (unsolicited relay error), `signed-out` ({reason}), `close` ({code, reason}).
  */
 export class RelayClient extends Emitter {
@@ -171,6 +171,7 @@ export class RelayClient extends Emitter {
       case MessageType.PRESENCE:
       case MessageType.CALL:
       case MessageType.CHAT:
+      case MessageType.MEDIA_QUALITY:
         this.emit(msg.type, msg);
         break;
       default:

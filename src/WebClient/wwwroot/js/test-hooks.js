@@ -15,6 +15,12 @@ export function installTestHooks(state) {
     get client() { return state.client; },
     get localFramesSent() { return state.videoCapture?.framesSent ?? 0; },
     get localAudioFramesSent() { return state.audioCapture?.framesSent ?? 0; },
+    // The relays' step for our video in the active call ({level, maxJpegQuality, …, reason}), and what capture uses.
+    get qualityStep() { return state.qualityStep; },
+    get videoSettings() {
+      const vc = state.videoCapture;
+      return vc ? { width: vc.width, height: vc.height, quality: vc.quality, fps: vc.fps } : null;
+    },
     get media() {
       return {
         micAvailable: state.mic.available, micOn: state.mic.on, camAvailable: state.cam.available, camOn: state.cam.on,
