@@ -39,11 +39,12 @@ internal sealed class QualityAdvisor(
 
         await state.WhenStartedUp.WaitAsync(stoppingToken);
         var start = time.GetTimestamp();
-        var ticks = 0;
+        var expired = TimeSpan.Zero;
         using var timer = new PeriodicTimer(quality.Tick, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var advice = Decide(time.GetElapsedTime(start), drops.TakeAll(), quality);
+            var now = time.GetElapsedTime(start);
+            var advice = Decide(now, drops.TakeAll(), quality);
             try
             {
                 if (advice.Count > 0)
@@ -51,8 +52,10 @@ internal sealed class QualityAdvisor(
                     await WriteAsync(advice, stoppingToken);
                 }
 
-                if (++ticks % 600 == 0)
+                // Old advice goes every ten minutes, whatever the tick.
+                if (now - expired >= TimeSpan.FromMinutes(10))
                 {
+                    expired = now;
                     await using var expire = dataSource.CreateCommand(Expire);
                     await expire.ExecuteNonQueryAsync(stoppingToken);
                 }
