@@ -9,6 +9,8 @@ public static class RequestTypes
     public const string CallDecline = "call.decline";
     public const string CallHangup = "call.hangup";
     public const string MediaState = "media.state";
+    public const string CallRecordStart = "call.record.start";
+    public const string CallRecordStop = "call.record.stop";
     public const string ChatSend = "chat.send";
     public const string ChatHistory = "chat.history";
     public const string Ping = "ping";

@@ -101,7 +101,7 @@ public static class ClientRequestParser
                     problem = JsonFields.ReadId(root, "callId", out addCall) ?? JsonFields.ReadId(root, "userId", out addUser);
                     parsed = parsed with { CallId = addCall, UserId = addUser };
                     break;
-                case RequestTypes.CallAccept or RequestTypes.CallDecline or RequestTypes.CallHangup:
+                case RequestTypes.CallAccept or RequestTypes.CallDecline or RequestTypes.CallHangup or RequestTypes.CallRecordStart or RequestTypes.CallRecordStop:
                     problem = JsonFields.ReadId(root, "callId", out var callId);
                     parsed = parsed with { CallId = callId };
                     break;

@@ -8,7 +8,13 @@ public sealed record UserSummary(long UserId, string DisplayName);
 /// <summary>One participant of a call.</summary>
 public sealed record CallParticipant(long UserId, string DisplayName, string State, bool Audio, bool Video);
 
-/// <summary>The full state of a call (the <c>call</c> message without its <c>type</c>; what clients read it into).</summary>
+/// <summary>Who records a call, since when (every participant sees it: their consent is informed).</summary>
+public sealed record CallRecording(long RecordingId, long StartedBy, string StartedByName, DateTime StartedAt);
+
+/// <summary>
+/// The full state of a call (the <c>call</c> message without its <c>type</c>; what clients read it into).
+/// <paramref name="Recording"/> is null while nobody records the call.
+/// </summary>
 public record CallSnapshot(
     long CallId,
     string Kind,
@@ -16,7 +22,8 @@ public record CallSnapshot(
     long CreatedBy,
     long Version,
     DateTime UpdatedAt,
-    IReadOnlyList<CallParticipant> Participants);
+    IReadOnlyList<CallParticipant> Participants,
+    CallRecording? Recording = null);
 
 /// <summary>One chat message (the <c>chat</c> message without its <c>type</c>; what clients read it into).</summary>
 public record ChatEntry(
@@ -152,6 +159,7 @@ public sealed record ErrorMessage(
 [JsonSerializable(typeof(ErrorMessage))]
 [JsonSerializable(typeof(CallSnapshot))]
 [JsonSerializable(typeof(List<CallParticipant>))]
+[JsonSerializable(typeof(CallRecording))]
 [JsonSerializable(typeof(SignInRequest))]
 [JsonSerializable(typeof(SignInResponse))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -14,6 +14,7 @@ using PgVideoChat.Relay.Ingest;
 using PgVideoChat.Relay.Limits;
 using PgVideoChat.Relay.Presence;
 using PgVideoChat.Relay.Quality;
+using PgVideoChat.Relay.Recordings;
 using PgVideoChat.Relay.Replication;
 using PgVideoChat.Relay.Sessions;
 using PgVideoChat.Relay.Sharding;
@@ -74,6 +75,8 @@ internal static class RelayExtensions
         services.AddSingleton<RecipientShards>();
         services.AddSingleton<CallStore>();
         services.AddSingleton<ChatStore>();
+        services.AddSingleton<RecordingStore>();
+        services.AddSingleton<RecordingFrames>();
         services.AddSingleton<PresenceStore>();
         services.AddSingleton<SessionOpening>();
         services.AddSingleton<FrameDropTally>();
@@ -104,11 +107,21 @@ internal static class RelayExtensions
         // CORS for the sign-in endpoints allows exactly the origins the WebSocket accepts: one list, one check.
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<OriginPolicy>(static (cors, origins) =>
+        {
             cors.AddPolicy(SessionEndpoints.CorsPolicyName, policy => policy
                 .SetIsOriginAllowed(origins.IsAllowed)
                 .WithMethods("POST")
-                .WithHeaders("Content-Type", "Authorization")));
-        services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, PgVideoChat.Protocol.ProtocolJsonContext.Default));
+                .WithHeaders("Content-Type", "Authorization"));
+            cors.AddPolicy(RecordingEndpoints.CorsPolicyName, policy => policy
+                .SetIsOriginAllowed(origins.IsAllowed)
+                .WithMethods("GET", "POST", "DELETE")
+                .WithHeaders("Authorization"));
+        });
+        services.ConfigureHttpJsonOptions(static json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, PgVideoChat.Protocol.ProtocolJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, RecordingJsonContext.Default);
+        });
         return builder;
     }
 
@@ -121,6 +134,7 @@ internal static class RelayExtensions
         app.UseRateLimiter();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.MapSessionEndpoints();
+        app.MapRecordingEndpoints();
         app.MapClientWebSocket();
         return app;
     }

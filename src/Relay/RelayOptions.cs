@@ -75,6 +75,10 @@ internal sealed class RelayOptions
 
     [Required]
     [ValidateObjectMembers]
+    public Recordings.RecordingOptions Recordings { get; set; } = new();
+
+    [Required]
+    [ValidateObjectMembers]
     public Sharding.ShardingOptions Sharding { get; set; } = new();
 
     [Required]

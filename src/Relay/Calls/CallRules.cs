@@ -15,11 +15,29 @@ internal sealed class CallRecord
 
     public Dictionary<long, ParticipantRecord> Participants { get; } = [];
 
+    /// <summary>The call row's <c>recording</c> (JSON of <see cref="PgVideoChat.Protocol.CallRecording"/>), or null.</summary>
+    public string? RecordingJson { get; init; }
+
+    public bool IsRecorded => RecordingJson is not null;
+
+    /// <summary>What this change does to the recording; <see cref="CallStore"/> writes it with the call.</summary>
+    public RecordingChange RecordingChange { get; set; }
+
+    /// <summary>Who starts or stops the recording (null: it stops because the call ended).</summary>
+    public long? RecordingChangedBy { get; set; }
+
     public bool IsOpen => State is CallStates.Ringing or CallStates.Active;
 
     public int Joined => Participants.Values.Count(static p => p.State == ParticipantStates.Joined);
 
     public int Invited => Participants.Values.Count(static p => p.State == ParticipantStates.Invited);
+}
+
+internal enum RecordingChange
+{
+    None,
+    Start,
+    Stop,
 }
 
 internal sealed class ParticipantRecord
@@ -171,6 +189,55 @@ internal static class CallRules
         participant.Video = video;
         participant.Changed = true;
         return null;
+    }
+
+    /// <summary>A joined participant of an active call starts recording it (everyone in the call sees who).</summary>
+    public static string? StartRecording(CallRecord call, long sender)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!IsJoined(call, sender))
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (call.State != CallStates.Active || call.IsRecorded)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        call.RecordingChange = RecordingChange.Start;
+        call.RecordingChangedBy = sender;
+        return null;
+    }
+
+    /// <summary>Any joined participant stops the recording, not only the one who started it: consent can be withdrawn.</summary>
+    public static string? StopRecording(CallRecord call, long sender)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!IsJoined(call, sender))
+        {
+            return ErrorCodes.NotParticipant;
+        }
+
+        if (!call.IsRecorded)
+        {
+            return ErrorCodes.InvalidState;
+        }
+
+        call.RecordingChange = RecordingChange.Stop;
+        call.RecordingChangedBy = sender;
+        return null;
+    }
+
+    /// <summary>A call that is over is not recorded any more, whichever change ended it.</summary>
+    public static void StopRecordingIfOver(CallRecord call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (!call.IsOpen && call.IsRecorded && call.RecordingChange == RecordingChange.None)
+        {
+            call.RecordingChange = RecordingChange.Stop;
+            call.RecordingChangedBy = null;
+        }
     }
 
     /// <summary>A ringing call nobody answered in time.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PgVideoChat.Protocol;
 
@@ -14,10 +15,26 @@ internal readonly record struct CallOutcome(string? Error, long CallId, string? 
 /// <see cref="CallRules"/>, and rewrites the call row (state, version, participants JSON): that UPDATE is
 /// the event every participant receives through the slot.
 /// </summary>
-internal sealed class CallStore(NpgsqlDataSource dataSource)
+internal sealed class CallStore(NpgsqlDataSource dataSource, IOptions<RelayOptions> options)
 {
+    private readonly TimeSpan _recordingRetention = options.Value.Recordings.Retention;
+
+    // The recording's JSON is made here, with the server's clock and the starter's name, in UTC ("Z") so that every
+    // reader gets the same instant whatever its time zone.
+    private const string StartRecordingSql = """
+        WITH r AS (INSERT INTO recordings (call_id, started_by, expires_at) VALUES ($1, $2, now() + $3) RETURNING id, started_at)
+        SELECT jsonb_build_object('recordingId', r.id, 'startedBy', u.id, 'startedByName', u.display_name,
+            'startedAt', to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
+        FROM r, users u WHERE u.id = $2
+        """;
+
+    private const string StopRecordingSql = """
+        UPDATE recordings SET stopped_at = now(), stopped_by = $2, expires_at = now() + $3
+        WHERE call_id = $1 AND stopped_at IS NULL
+        """;
+
     private const string RefreshSql = """
-        UPDATE calls SET kind = $2, state = $3, version = version + 1, updated_at = now(),
+        UPDATE calls SET kind = $2, state = $3, version = version + 1, updated_at = now(), recording = $4::jsonb,
             ended_at = CASE WHEN $3 IN ('ended', 'declined', 'missed', 'cancelled') THEN now() END,
             participants = COALESCE((
                 SELECT jsonb_agg(jsonb_build_object('userId', p.user_id, 'displayName', u.display_name,
@@ -143,7 +160,7 @@ internal sealed class CallStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         CallRecord call;
-        await using (var select = new NpgsqlCommand("SELECT kind, state, created_by FROM calls WHERE id = $1 FOR UPDATE", connection, transaction))
+        await using (var select = new NpgsqlCommand("SELECT kind, state, created_by, recording::text FROM calls WHERE id = $1 FOR UPDATE", connection, transaction))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = callId });
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
@@ -152,7 +169,14 @@ internal sealed class CallStore(NpgsqlDataSource dataSource)
                 return CallOutcome.Fail(ErrorCodes.NotFound, $"call {callId} does not exist");
             }
 
-            call = new CallRecord { Id = callId, Kind = reader.GetString(0), State = reader.GetString(1), CreatedBy = reader.GetInt64(2) };
+            call = new CallRecord
+            {
+                Id = callId,
+                Kind = reader.GetString(0),
+                State = reader.GetString(1),
+                CreatedBy = reader.GetInt64(2),
+                RecordingJson = reader.IsDBNull(3) ? null : reader.GetString(3),
+            };
         }
 
         await using (var participants = new NpgsqlCommand(
@@ -177,13 +201,15 @@ internal sealed class CallStore(NpgsqlDataSource dataSource)
             return CallOutcome.Fail(error, Describe(error, callId));
         }
 
+        CallRules.StopRecordingIfOver(call);
         await SaveAsync(connection, transaction, callId, call, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new CallOutcome(null, callId);
     }
 
-    private static async Task SaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long callId, CallRecord call, CancellationToken cancellationToken)
+    private async Task SaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long callId, CallRecord call, CancellationToken cancellationToken)
     {
+        var recording = await SaveRecordingAsync(connection, transaction, callId, call, cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
         foreach (var (userId, participant) in call.Participants)
         {
@@ -209,8 +235,38 @@ internal sealed class CallStore(NpgsqlDataSource dataSource)
         refresh.Parameters.Add(new NpgsqlParameter { Value = callId });
         refresh.Parameters.Add(new NpgsqlParameter { Value = call.Kind });
         refresh.Parameters.Add(new NpgsqlParameter { Value = call.State });
+        refresh.Parameters.Add(new NpgsqlParameter { Value = (object?)recording ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         batch.BatchCommands.Add(refresh);
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // Returns the call row's recording JSON after the change.
+    private async Task<string?> SaveRecordingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long callId, CallRecord call, CancellationToken cancellationToken)
+    {
+        switch (call.RecordingChange)
+        {
+            case RecordingChange.Start:
+                await using (var start = new NpgsqlCommand(StartRecordingSql, connection, transaction))
+                {
+                    start.Parameters.Add(new NpgsqlParameter { Value = callId });
+                    start.Parameters.Add(new NpgsqlParameter { Value = call.RecordingChangedBy!.Value });
+                    start.Parameters.Add(new NpgsqlParameter { Value = _recordingRetention });
+                    return (string)(await start.ExecuteScalarAsync(cancellationToken))!;
+                }
+
+            case RecordingChange.Stop:
+                await using (var stop = new NpgsqlCommand(StopRecordingSql, connection, transaction))
+                {
+                    stop.Parameters.Add(new NpgsqlParameter { Value = callId });
+                    stop.Parameters.Add(new NpgsqlParameter { Value = (object?)call.RecordingChangedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+                    stop.Parameters.Add(new NpgsqlParameter { Value = _recordingRetention });
+                    await stop.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                return null;
+            default:
+                return call.RecordingJson;
+        }
     }
 
     private static string Describe(string error, long callId) => error switch

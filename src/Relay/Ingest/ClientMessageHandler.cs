@@ -193,6 +193,12 @@ internal sealed class ClientMessageHandler(
             case RequestTypes.CallHangup:
                 outcome = await calls.ChangeAsync(request.CallId, call => CallRules.Hangup(call, user), ct);
                 break;
+            case RequestTypes.CallRecordStart:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.StartRecording(call, user), ct);
+                break;
+            case RequestTypes.CallRecordStop:
+                outcome = await calls.ChangeAsync(request.CallId, call => CallRules.StopRecording(call, user), ct);
+                break;
             case RequestTypes.MediaState:
                 outcome = await calls.ChangeAsync(request.CallId, call => CallRules.SetMedia(call, user, request.Audio, request.Video), ct);
                 break;

@@ -15,7 +15,8 @@ internal static class RequestLimits
             // Every invitee's phone rings: the cost is the number of people rung.
             RequestTypes.CallInvite => (RequestKind.Ring, request.Invitees.Count),
             RequestTypes.CallAdd => (RequestKind.Ring, 1),
-            RequestTypes.CallAccept or RequestTypes.CallDecline or RequestTypes.CallHangup or RequestTypes.MediaState => (RequestKind.CallChange, 1),
+            RequestTypes.CallAccept or RequestTypes.CallDecline or RequestTypes.CallHangup or RequestTypes.MediaState
+                or RequestTypes.CallRecordStart or RequestTypes.CallRecordStop => (RequestKind.CallChange, 1),
             RequestTypes.ChatHistory => (RequestKind.History, 1),
             _ => null,
         };

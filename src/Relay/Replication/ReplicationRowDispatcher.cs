@@ -150,6 +150,7 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
     {
         long id = 0, createdBy = 0, version = 0;
         string kind = string.Empty, state = string.Empty, participants = "[]";
+        string? recording = null;
         var updatedAt = DateTime.UtcNow;
         await foreach (var value in row.WithCancellation(cancellationToken))
         {
@@ -162,11 +163,12 @@ internal sealed class ReplicationRowDispatcher(FanOutRouter router, RecipientSha
                 case CallColumns.Version: version = await value.Get<long>(cancellationToken); break;
                 case CallColumns.UpdatedAt: updatedAt = await value.Get<DateTime>(cancellationToken); break;
                 case CallColumns.Participants: participants = await value.Get<string>(cancellationToken); break;
+                case CallColumns.Recording: recording = value.IsDBNull ? null : await value.Get<string>(cancellationToken); break;
                 default: await SkipValueAsync(value, cancellationToken); break;
             }
         }
 
-        return new CallSnapshot(id, kind, state, createdBy, version, updatedAt, CallRows.ParseParticipants(participants));
+        return new CallSnapshot(id, kind, state, createdBy, version, updatedAt, CallRows.ParseParticipants(participants), CallRows.ParseRecording(recording));
     }
 
     private static async ValueTask<PresenceMessage> PresenceAsync(ReplicationTuple row, CancellationToken cancellationToken)

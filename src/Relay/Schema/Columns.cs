@@ -54,6 +54,9 @@ internal static class CallColumns
     public const string Version = "version";
     public const string Participants = "participants";
     public const string UpdatedAt = "updated_at";
+
+    /// <summary>Who records the call since when (JSON), or NULL.</summary>
+    public const string Recording = "recording";
 }
 
 /// <summary>The columns of <see cref="Tables.Presence"/>.</summary>
@@ -79,4 +82,18 @@ internal static class MediaQualityColumns
     public const string RelayId = "relay_id";
     public const string Level = "level";
     public const string Reason = "reason";
+}
+
+/// <summary>The columns of <see cref="Tables.Recordings"/>.</summary>
+internal static class RecordingColumns
+{
+    public const string Id = "id";
+    public const string CallId = "call_id";
+    public const string StartedBy = "started_by";
+    public const string StartedAt = "started_at";
+    public const string StoppedBy = "stopped_by";
+    public const string StoppedAt = "stopped_at";
+    public const string VideoCopiedUntil = "video_copied_until";
+    public const string AudioCopiedUntil = "audio_copied_until";
+    public const string ExpiresAt = "expires_at";
 }

@@ -13,6 +13,9 @@ internal static class Tables
     public const string AudioFrames = "audio_frames";
     public const string RelayInstances = "relay_instances";
     public const string MediaQuality = "media_quality";
+    public const string Recordings = "recordings";
+    public const string RecordedVideoFrames = "recorded_video_frames";
+    public const string RecordedAudioFrames = "recorded_audio_frames";
 
     /// <summary>The partitioned frame tables, rotated by <c>FramePartitions</c>.</summary>
     public static readonly string[] Frames = [VideoFrames, AudioFrames];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using PgVideoChat.Relay.Recordings;
 using PgVideoChat.Relay.Schema;
 
 namespace PgVideoChat.Relay.Storage;
@@ -80,6 +81,9 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                         continue;
                     }
 
+                    // Recorded calls' rows outlive the partition: copied out first (idempotent if this is a retry).
+                    await RecordingArchive.CopyOutAsync(connection, table, string.Create(CultureInfo.InvariantCulture, $"{table}_p{start}"), start, start + widthSeconds, cancellationToken);
+
                     // CONCURRENTLY takes only a SHARE UPDATE EXCLUSIVE lock: inserts into the live partitions go on.
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE {table} DETACH PARTITION {table}_p{start} CONCURRENTLY"), cancellationToken);
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"DROP TABLE {table}_p{start}"), cancellationToken);
@@ -87,6 +91,7 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                 }
             }
 
+            await RecordingArchive.DeleteExpiredAsync(connection, cancellationToken);
             return (created, dropped);
         }
         finally

@@ -40,6 +40,7 @@ public sealed partial class SchemaNamesTests
             (typeof(CallColumns), [Tables.Calls]),
             (typeof(PresenceColumns), [Tables.Presence]),
             (typeof(ConnectionColumns), [Tables.Connections]),
+            (typeof(RecordingColumns), [Tables.Recordings]),
         ];
         foreach (var (columns, tables) in owners)
         {
