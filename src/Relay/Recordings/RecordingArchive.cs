@@ -37,21 +37,36 @@ internal static class RecordingArchive
         foreach (var id in due)
         {
             await EnsurePartitionAsync(connection, target, id, cancellationToken);
-            // One statement: the rows and the new copied_until commit together, so a retry after a failure copies
-            // exactly what the failed attempt did not.
-            await using var copy = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture, $"""
-                WITH r AS (SELECT id, call_id, greatest(started_at, {copiedUntil}) AS since, coalesce(stopped_at, 'infinity') AS until
-                           FROM recordings WHERE id = $1 FOR UPDATE),
-                ins AS (INSERT INTO {target}_r{id} (recording_id, {columns})
-                        SELECT r.id, {Prefixed(columns)} FROM {partition} f, r
-                        WHERE f.call_id = r.call_id AND f.stored_at >= r.since AND f.stored_at < r.until
-                        RETURNING 1)
-                UPDATE recordings SET {copiedUntil} = greatest({copiedUntil}, to_timestamp($2)) WHERE id = $1
-                RETURNING (SELECT count(*) FROM ins)
-                """), connection);
-            copy.Parameters.Add(new NpgsqlParameter { Value = id });
-            copy.Parameters.Add(new NpgsqlParameter { Value = (double)end });
-            copied += (long)(await copy.ExecuteScalarAsync(cancellationToken) ?? 0L);
+            // The rows and the new copied_until commit together, so a retry after a failure copies exactly what the
+            // failed attempt did not. The row lock orders the copy with a stop: a stop that commits first is seen here.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM recordings WHERE id = $1 FOR UPDATE", connection, transaction))
+            {
+                lockRow.Parameters.Add(new NpgsqlParameter { Value = id });
+                await lockRow.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var copy = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture, $"""
+                INSERT INTO {target}_r{id} (recording_id, {columns})
+                SELECT r.id, {Prefixed(columns)} FROM {partition} f,
+                    (SELECT id, call_id, greatest(started_at, {copiedUntil}) AS since, coalesce(stopped_at, 'infinity') AS until
+                     FROM recordings WHERE id = $1) r
+                WHERE f.call_id = r.call_id AND f.stored_at >= r.since AND f.stored_at < r.until
+                """), connection, transaction))
+            {
+                copy.Parameters.Add(new NpgsqlParameter { Value = id });
+                copied += await copy.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var advance = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture,
+                $"UPDATE recordings SET {copiedUntil} = greatest({copiedUntil}, to_timestamp($2)) WHERE id = $1"), connection, transaction))
+            {
+                advance.Parameters.Add(new NpgsqlParameter { Value = id });
+                advance.Parameters.Add(new NpgsqlParameter { Value = (double)end });
+                await advance.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return copied;
