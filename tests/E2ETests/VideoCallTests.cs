@@ -45,6 +45,28 @@ public sealed class VideoCallTests(VideoChatFixture fixture, ITestOutputHelper o
     });
 
     [Fact]
+    public Task EitherCanRecordTheCallAndBothSeeWhoRecords() => RunAsync(async () =>
+    {
+        await Fixture.EnsureAliceAndBobInCallAsync();
+
+        // Alice starts recording: the banner (consent) shows on both sides, naming her, once the call event is back.
+        await Expect(Alice.ByTestId("toggle-recording")).ToHaveTextAsync("Record");
+        await Alice.ByTestId("toggle-recording").ClickAsync();
+        await Expect(Alice.ByTestId("recording-banner")).ToHaveTextAsync("\u25CF Recording \u2014 started by you", new() { Timeout = 15_000 });
+        await Expect(Bob.ByTestId("recording-banner")).ToHaveTextAsync("\u25CF Recording \u2014 started by Alice", new() { Timeout = 15_000 });
+        await Expect(Alice.ByTestId("toggle-recording")).ToHaveAttributeAsync("aria-pressed", "true");
+        var recordingId = await Bob.EvalAsync<long>("() => window.pgvc.recording.recordingId");
+        Assert.True(recordingId > 0);
+
+        // Bob stops it (consent withdrawn by anyone in the call): the banner goes on both sides.
+        await Expect(Bob.ByTestId("toggle-recording")).ToHaveTextAsync("Stop recording");
+        await Bob.ByTestId("toggle-recording").ClickAsync();
+        await Expect(Alice.ByTestId("recording-banner")).ToBeHiddenAsync(new() { Timeout = 15_000 });
+        await Expect(Bob.ByTestId("recording-banner")).ToBeHiddenAsync(new() { Timeout = 15_000 });
+        await Expect(Alice.ByTestId("toggle-recording")).ToHaveTextAsync("Record");
+    });
+
+    [Fact]
     public Task EachSeesTheOthersMovingPictureAtFullRate() => RunAsync(async () =>
     {
         await Fixture.EnsureAliceAndBobInCallAsync();

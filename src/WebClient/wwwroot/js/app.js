@@ -44,6 +44,7 @@ const state = {
   settings: readSettings(location.search),
   qualityAdvice: new QualityAdvice(), // what the relays asked our video to stay under (media.quality)
   qualityStep: null,           // the step applied to the active call's video, with its reason
+  recordingRequest: false,     // a call.record.start/stop in flight
 };
 
 const dom = {};

@@ -101,6 +101,39 @@ export function createCalls(ctx) {
     ctx.renderAll();
   }
 
+  // Consent is informed: every participant sees who records. The toggle only asks; the banner follows the call event.
+  async function toggleRecording() {
+    const call = currentCall(state);
+    if (!call || state.recordingRequest) return;
+    state.recordingRequest = true;
+    ctx.renderAll();
+    try {
+      if (call.recording) await state.client.recordStop(call.callId);
+      else await state.client.recordStart(call.callId);
+    } catch (err) {
+      showAppError(describeRequestError(err, call.recording ? 'stop recording' : 'start recording'));
+    } finally {
+      state.recordingRequest = false;
+      ctx.renderAll();
+    }
+  }
+
+  function renderRecording(call, live) {
+    const recording = call?.recording ?? null;
+    const canRecord = !!live && call?.state === 'active';
+    show(dom.toggleRecording, canRecord);
+    dom.toggleRecording.disabled = !!state.recordingRequest;
+    dom.toggleRecording.setAttribute('aria-pressed', recording ? 'true' : 'false');
+    dom.toggleRecording.classList.toggle('btn-recording', !!recording);
+    setText(dom.toggleRecording.querySelector('.lbl'), recording ? 'Stop recording' : 'Record');
+    show(dom.recordingBanner, !!recording && !FINAL_CALL_STATES.has(call.state));
+    if (recording) {
+      const by = recording.startedBy === myId(state) ? 'you' : (recording.startedByName || nameOf(state, recording.startedBy));
+      setText(dom.recordingBanner, `● Recording — started by ${by}`);
+      dom.recordingBanner.dataset.recordingId = String(recording.recordingId);
+    }
+  }
+
   function closeCallPanel() {
     const call = currentCall(state);
     if (call && isLiveForMe(state, call)) return;
@@ -133,6 +166,7 @@ export function createCalls(ctx) {
     if (!visible) {
       show(dom.hangup, false);
       show(dom.callClose, false);
+      renderRecording(null, false);
       return;
     }
     const shown = displayedCallState(state, call);
@@ -159,6 +193,7 @@ export function createCalls(ctx) {
       && state.connectingCallId !== call.callId && !state.dismissedIncoming.has(call.callId);
     show(dom.hangup, !!live);
     show(dom.callClose, !live && !beingRung);
+    renderRecording(call, live);
 
     // Add person: online users who are not joined or invited.
     const canAdd = call && isLiveForMe(state, call) && state.leavingCallId !== call.callId;
@@ -177,6 +212,7 @@ export function createCalls(ctx) {
     dom.incomingAccept.addEventListener('click', acceptIncoming);
     dom.incomingDecline.addEventListener('click', declineIncoming);
     dom.hangup.addEventListener('click', hangup);
+    dom.toggleRecording.addEventListener('click', toggleRecording);
     dom.callClose.addEventListener('click', closeCallPanel);
     dom.addPersonSubmit.addEventListener('click', () => {
       const call = currentCall(state);

@@ -12,6 +12,7 @@ const IDS = Object.freeze({
   addPerson: 'add-person', addPersonSubmit: 'add-person-submit', tiles: 'tiles', localTile: 'local-tile',
   localVideo: 'local-video', localCameraOff: 'local-camera-off', localMuted: 'local-muted', localQuality: 'local-quality',
   toggleMic: 'toggle-mic', toggleCamera: 'toggle-camera', hangup: 'hangup', callClose: 'call-close',
+  toggleRecording: 'toggle-recording', recordingBanner: 'recording-banner',
   chatMessages: 'chat-messages', chatForm: 'chat-form', chatTo: 'chat-to', chatToWrap: 'chat-to-wrap',
   chatInput: 'chat-input', chatContext: 'chat-context',
   settingResolution: 'setting-resolution', settingQuality: 'setting-quality', settingFps: 'setting-fps',

@@ -296,6 +296,8 @@ export class RelayClient extends Emitter {
   accept(callId) { return this.request(Requests.accept(callId)); }
   decline(callId) { return this.request(Requests.decline(callId)); }
   hangup(callId) { return this.request(Requests.hangup(callId)); }
+  recordStart(callId) { return this.request(Requests.recordStart(callId)); }
+  recordStop(callId) { return this.request(Requests.recordStop(callId)); }
   mediaState(callId, audio, video) { return this.request(Requests.mediaState(callId, audio, video)); }
   sendChatToCall(callId, text, clientMsgId) { return this.request(Requests.chatToCall(callId, text, clientMsgId)); }
   sendChatToUser(userId, text, clientMsgId) { return this.request(Requests.chatToUser(userId, text, clientMsgId)); }

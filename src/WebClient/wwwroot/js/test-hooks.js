@@ -17,6 +17,8 @@ export function installTestHooks(state) {
     get localAudioFramesSent() { return state.audioCapture?.framesSent ?? 0; },
     // The relays' step for our video in the active call ({level, maxJpegQuality, …, reason}), and what capture uses.
     get qualityStep() { return state.qualityStep; },
+    // Who records the current call since when ({recordingId, startedBy, startedByName, startedAt}), or null.
+    get recording() { return currentCall(state)?.recording ?? null; },
     get videoSettings() {
       const vc = state.videoCapture;
       return vc ? { width: vc.width, height: vc.height, quality: vc.quality, fps: vc.fps } : null;
