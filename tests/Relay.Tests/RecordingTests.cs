@@ -108,6 +108,26 @@ public sealed class RecordingTests(PgOutputV2Fixture fixture)
         // An export ticket is for one recording: Alice's for this one does not open another id.
         var link = await (await asAlice.PostAsync($"/api/recordings/{recordingId}/export", null, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
         var url = link.GetProperty("url").GetString()!;
+        using (var export = await anonymous.GetAsync(url, ct))
+        {
+            export.EnsureSuccessStatusCode();
+            Assert.Equal("video/x-msvideo", export.Content.Headers.ContentType?.MediaType);
+            var file = await export.Content.ReadAsByteArrayAsync(ct);
+            Assert.Equal(export.Content.Headers.ContentLength, file.Length);
+            var avi = AviReader.Read(file);
+            // Alice's video stream (the only sender of video) and the mixed audio.
+            Assert.Equal(["vids", "auds"], avi.StreamTypes);
+            var shown = avi.Chunks.Where(c => c.Id == "00dc" && c.Payload.Length > 0).Select(c => TestMedia.MarkerOf(c.Payload)).ToList();
+            Assert.Equal(shown.Order(), shown);
+            Assert.True(shown.Distinct().Count() >= 25, $"the export shows {shown.Count} of Alice's 30 frames: {string.Join(',', shown)}");
+            var durationMs = row.GetProperty("durationMs").GetInt64();
+            var slots = (int)Math.Ceiling(durationMs * 15 / 1000.0);
+            var audioChunks = (int)Math.Ceiling(durationMs / 100.0);
+            Assert.InRange(avi.Chunks.Count(c => c.Id == "00dc"), slots - 1, slots + 1);
+            Assert.InRange(avi.Chunks.Count(c => c.Id == "01wb"), audioChunks - 1, audioChunks + 1);
+            Assert.Equal(avi.TotalFrames, (uint)avi.Chunks.Count(c => c.Id == "00dc"));
+        }
+
         var otherUrl = url.Replace($"/api/recordings/{recordingId}/", $"/api/recordings/{recordingId + 1000}/", StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(otherUrl, ct)).StatusCode);
 

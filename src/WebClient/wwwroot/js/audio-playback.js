@@ -1,6 +1,33 @@
 // Remote audio: one playback worklet node + AnalyserNode per remote participant.
 import { ensureWorklets } from './audio-capture.js';
 
+/**
+ * {rms, dominantHz} of the last `fftSize` samples an AnalyserNode saw: the live tiles and the replay measure their
+ * audio the same way, so the tests hold both to the same tolerances.
+ */
+export function analyserLevel(a, sampleRate) {
+  const time = new Float32Array(a.fftSize);
+  a.getFloatTimeDomainData(time);
+  let sum = 0;
+  for (let i = 0; i < time.length; i++) sum += time[i] * time[i];
+  const rms = Math.sqrt(sum / time.length);
+  const freq = new Float32Array(a.frequencyBinCount);
+  a.getFloatFrequencyData(freq);
+  let best = -1, bestDb = -Infinity;
+  for (let i = 1; i < freq.length - 1; i++) {
+    if (freq[i] > bestDb) { bestDb = freq[i]; best = i; }
+  }
+  let dominantHz = 0;
+  if (best > 0 && Number.isFinite(bestDb) && rms > 1e-4) {
+    // Parabolic interpolation around the peak bin.
+    const l = freq[best - 1], c = freq[best], r = freq[best + 1];
+    const denom = l - 2 * c + r;
+    const delta = Number.isFinite(denom) && denom !== 0 ? (0.5 * (l - r)) / denom : 0;
+    dominantHz = ((best + Math.max(-0.5, Math.min(0.5, delta))) * sampleRate) / a.fftSize;
+  }
+  return { rms, dominantHz };
+}
+
 export class AudioPlayback {
   /** @param {AudioContext} ctx */
   constructor(ctx, options = {}) {
@@ -73,26 +100,7 @@ export class AudioPlayback {
   level(userId) {
     const a = this.streams.get(userId)?.analyser;
     if (!a) return null;
-    const time = new Float32Array(a.fftSize);
-    a.getFloatTimeDomainData(time);
-    let sum = 0;
-    for (let i = 0; i < time.length; i++) sum += time[i] * time[i];
-    const rms = Math.sqrt(sum / time.length);
-    const freq = new Float32Array(a.frequencyBinCount);
-    a.getFloatFrequencyData(freq);
-    let best = -1, bestDb = -Infinity;
-    for (let i = 1; i < freq.length - 1; i++) {
-      if (freq[i] > bestDb) { bestDb = freq[i]; best = i; }
-    }
-    let dominantHz = 0;
-    if (best > 0 && Number.isFinite(bestDb) && rms > 1e-4) {
-      // Parabolic interpolation around the peak bin.
-      const l = freq[best - 1], c = freq[best], r = freq[best + 1];
-      const denom = l - 2 * c + r;
-      const delta = Number.isFinite(denom) && denom !== 0 ? (0.5 * (l - r)) / denom : 0;
-      dominantHz = ((best + Math.max(-0.5, Math.min(0.5, delta))) * this.ctx.sampleRate) / a.fftSize;
-    }
-    return { rms, dominantHz, bufferedMs: this.streams.get(userId)?.stats?.bufferedMs ?? null };
+    return { ...analyserLevel(a, this.ctx.sampleRate), bufferedMs: this.streams.get(userId)?.stats?.bufferedMs ?? null };
   }
 
   stats(userId) { return this.streams.get(userId)?.stats ?? null; }

@@ -248,8 +248,8 @@ export class RelayClient extends Emitter {
     this.emit('signed-out', { reason });
   }
 
-  /** Close the socket and forget the token. */
-  signOut() {
+  /** Close the socket and forget the token; `reason` is shown on the sign-in form (e.g. the HTTP API answered 401). */
+  signOut(reason = null) {
     const ws = this.ws;
     this._wantConnected = false;
     this.ws = null;
@@ -260,7 +260,7 @@ export class RelayClient extends Emitter {
       ws.onmessage = null; ws.onclose = null; ws.onerror = null;
       try { ws.close(1000, 'sign out'); } catch { /* ignore */ }
     }
-    this._signedOut(null);
+    this._signedOut(reason);
   }
 
   /**
@@ -299,6 +299,8 @@ export class RelayClient extends Emitter {
   recordStart(callId) { return this.request(Requests.recordStart(callId)); }
   recordStop(callId) { return this.request(Requests.recordStop(callId)); }
   mediaState(callId, audio, video) { return this.request(Requests.mediaState(callId, audio, video)); }
+  recordStart(callId) { return this.request(Requests.recordStart(callId)); }
+  recordStop(callId) { return this.request(Requests.recordStop(callId)); }
   sendChatToCall(callId, text, clientMsgId) { return this.request(Requests.chatToCall(callId, text, clientMsgId)); }
   sendChatToUser(userId, text, clientMsgId) { return this.request(Requests.chatToUser(userId, text, clientMsgId)); }
 }
