@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
+using PgVideoChat.TestSupport;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -114,7 +115,7 @@ public sealed class RecordingTests(PgOutputV2Fixture fixture)
             Assert.Equal("video/x-msvideo", export.Content.Headers.ContentType?.MediaType);
             var file = await export.Content.ReadAsByteArrayAsync(ct);
             Assert.Equal(export.Content.Headers.ContentLength, file.Length);
-            var avi = AviReader.Read(file);
+            var avi = AviFile.Read(file);
             // Alice's video stream (the only sender of video) and the mixed audio.
             Assert.Equal(["vids", "auds"], avi.StreamTypes);
             var shown = avi.Chunks.Where(c => c.Id == "00dc" && c.Payload.Length > 0).Select(c => TestMedia.MarkerOf(c.Payload)).ToList();

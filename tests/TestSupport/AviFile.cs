@@ -1,15 +1,18 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace PgVideoChat.Relay.Tests;
+namespace PgVideoChat.TestSupport;
 
 /// <summary>One chunk of an AVI's movi list.</summary>
-internal sealed record AviChunkRead(string Id, byte[] Payload);
+public sealed record AviChunkRead(string Id, byte[] Payload);
 
-/// <summary>Reads a RIFF AVI whole (tests only): the stream headers, the movi chunks and the idx1 entries.</summary>
-internal sealed class AviReader
+/// <summary>
+/// Reads a RIFF AVI whole (tests only): the stream headers, the movi chunks and the idx1 entries; a file whose sizes,
+/// lists or index do not agree is <see cref="InvalidDataException"/>.
+/// </summary>
+public sealed class AviFile
 {
-    private AviReader(List<string> streamTypes, List<AviChunkRead> chunks, List<(string Id, uint Offset, uint Size)> index, uint totalFrames)
+    private AviFile(List<string> streamTypes, List<AviChunkRead> chunks, List<(string Id, uint Offset, uint Size)> index, uint totalFrames)
     {
         StreamTypes = streamTypes;
         Chunks = chunks;
@@ -25,11 +28,11 @@ internal sealed class AviReader
 
     public uint TotalFrames { get; }
 
-    public static AviReader Read(byte[] file)
+    public static AviFile Read(byte[] file)
     {
-        Assert.Equal("RIFF", FourCc(file, 0));
-        Assert.Equal((uint)(file.Length - 8), BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(4)));
-        Assert.Equal("AVI ", FourCc(file, 8));
+        ArgumentNullException.ThrowIfNull(file);
+        Check(FourCc(file, 0) == "RIFF" && FourCc(file, 8) == "AVI ", "not a RIFF AVI");
+        Check(BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(4)) == (uint)(file.Length - 8), "the RIFF size is not the file's");
         var types = new List<string>();
         var chunks = new List<AviChunkRead>();
         var index = new List<(string, uint, uint)>();
@@ -41,7 +44,7 @@ internal sealed class AviReader
             {
                 var id = FourCc(file, at);
                 var size = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 4));
-                Assert.True(at + 8 + size <= end, $"chunk {id} at {at} runs past its list");
+                Check(at + 8 + size <= end, $"chunk {id} at {at} runs past its list");
                 if (id == "LIST")
                 {
                     var listType = FourCc(file, at + 8);
@@ -82,18 +85,53 @@ internal sealed class AviReader
         }
 
         Walk(12, file.Length);
-        Assert.True(moviStart > 0, "no movi list");
+        Check(moviStart > 0, "no movi list");
         // The index names every chunk, in order, where it is (offsets from the 'movi' fourcc).
-        Assert.Equal(chunks.Count, index.Count);
+        Check(chunks.Count == index.Count, $"idx1 has {index.Count} entries for {chunks.Count} chunks");
         for (var i = 0; i < index.Count; i++)
         {
             var (id, offset, size) = index[i];
-            Assert.Equal(chunks[i].Id, id);
-            Assert.Equal((uint)chunks[i].Payload.Length, size);
-            Assert.Equal(id, FourCc(file, moviStart + (int)offset));
+            Check(chunks[i].Id == id && (uint)chunks[i].Payload.Length == size && FourCc(file, moviStart + (int)offset) == id,
+                $"idx1 entry {i} ({id}, {offset}, {size}) does not name chunk {i} ({chunks[i].Id}, {chunks[i].Payload.Length} bytes)");
         }
 
-        return new AviReader(types, chunks, index, totalFrames);
+        return new AviFile(types, chunks, index, totalFrames);
+    }
+
+    /// <summary>The PCM16 samples of the chunks with <paramref name="id"/>, one after the other.</summary>
+    public short[] Samples(string id)
+    {
+        var bytes = Chunks.Where(c => c.Id == id).SelectMany(static c => c.Payload).ToArray();
+        var samples = new short[bytes.Length / 2];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(i * 2));
+        }
+
+        return samples;
+    }
+
+    /// <summary>The power of <paramref name="hz"/> in the samples (Goertzel), normalised by their count.</summary>
+    public static double TonePower(ReadOnlySpan<short> samples, int sampleRate, double hz)
+    {
+        var coefficient = 2 * Math.Cos(2 * Math.PI * hz / sampleRate);
+        double s1 = 0, s2 = 0;
+        foreach (var sample in samples)
+        {
+            var s0 = sample + (coefficient * s1) - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+
+        return ((s1 * s1) + (s2 * s2) - (coefficient * s1 * s2)) / ((double)samples.Length * samples.Length);
+    }
+
+    private static void Check(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidDataException(problem);
+        }
     }
 
     private static string FourCc(byte[] file, int at) => Encoding.ASCII.GetString(file, at, 4);
