@@ -12,15 +12,19 @@ public sealed record AviChunkRead(string Id, byte[] Payload);
 /// </summary>
 public sealed class AviFile
 {
-    private AviFile(List<string> streamTypes, List<AviChunkRead> chunks, List<(string Id, uint Offset, uint Size)> index, uint totalFrames)
+    private AviFile(List<string> streamTypes, List<double> rates, List<AviChunkRead> chunks, List<(string Id, uint Offset, uint Size)> index, uint totalFrames)
     {
         StreamTypes = streamTypes;
+        Rates = rates;
         Chunks = chunks;
         Index = index;
         TotalFrames = totalFrames;
     }
 
     public IReadOnlyList<string> StreamTypes { get; }
+
+    /// <summary>Each stream's rate (dwRate / dwScale): frames per second, or for PCM bytes per second over the block size, i.e. samples per second.</summary>
+    public IReadOnlyList<double> Rates { get; }
 
     public IReadOnlyList<AviChunkRead> Chunks { get; }
 
@@ -34,6 +38,7 @@ public sealed class AviFile
         Check(FourCc(file, 0) == "RIFF" && FourCc(file, 8) == "AVI ", "not a RIFF AVI");
         Check(BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(4)) == (uint)(file.Length - 8), "the RIFF size is not the file's");
         var types = new List<string>();
+        var rates = new List<double>();
         var chunks = new List<AviChunkRead>();
         var index = new List<(string, uint, uint)>();
         uint totalFrames = 0;
@@ -71,6 +76,8 @@ public sealed class AviFile
                 else if (id == "strh")
                 {
                     types.Add(FourCc(file, at + 8));
+                    var scale = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 8 + 20));
+                    rates.Add(scale == 0 ? 0 : BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 8 + 24)) / (double)scale);
                 }
                 else if (id == "idx1")
                 {
@@ -95,7 +102,7 @@ public sealed class AviFile
                 $"idx1 entry {i} ({id}, {offset}, {size}) does not name chunk {i} ({chunks[i].Id}, {chunks[i].Payload.Length} bytes)");
         }
 
-        return new AviFile(types, chunks, index, totalFrames);
+        return new AviFile(types, rates, chunks, index, totalFrames);
     }
 
     /// <summary>The PCM16 samples of the chunks with <paramref name="id"/>, one after the other.</summary>
