@@ -56,7 +56,8 @@ public sealed class RecordingTests(PgOutputV2Fixture fixture)
         // Retention (5 s) and the partition width (5 s) pass: the live partitions that held them are dropped, and
         // the recorded call's rows were copied out first.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
-        while (await fixture.ScalarAsync<long>("SELECT count(*) FROM video_frames WHERE call_id = $1", callId) > 0)
+        // Both tables: the rotation drops the video partitions first and the audio ones after them.
+        while (await fixture.ScalarAsync<long>("SELECT (SELECT count(*) FROM video_frames WHERE call_id = $1) + (SELECT count(*) FROM audio_frames WHERE call_id = $1)", callId) > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the frames' live partitions were not dropped within 40 s");
             await Task.Delay(500, ct);
