@@ -43,8 +43,6 @@ export const MessageType = Object.freeze({
   CALL_RECORD_START: 'call.record.start',
   CALL_RECORD_STOP: 'call.record.stop',
   MEDIA_STATE: 'media.state',
-  CALL_RECORD_START: 'call.record.start',
-  CALL_RECORD_STOP: 'call.record.stop',
   CHAT_SEND: 'chat.send',
   CHAT_HISTORY: 'chat.history',
   PING: 'ping',
@@ -233,9 +231,6 @@ export const Requests = Object.freeze({
   recordStart: (callId) => ({ type: MessageType.CALL_RECORD_START, callId }),
   recordStop: (callId) => ({ type: MessageType.CALL_RECORD_STOP, callId }),
   mediaState: (callId, audio, video) => ({ type: MessageType.MEDIA_STATE, callId, audio: !!audio, video: !!video }),
-  // Any joined participant of an active call may start a recording, and any may stop it (consent can be withdrawn).
-  recordStart: (callId) => ({ type: MessageType.CALL_RECORD_START, callId }),
-  recordStop: (callId) => ({ type: MessageType.CALL_RECORD_STOP, callId }),
   chatToCall: (callId, text, clientMsgId) => ({ type: MessageType.CHAT_SEND, callId, text, clientMsgId }),
   chatToUser: (to, text, clientMsgId) => ({ type: MessageType.CHAT_SEND, to, text, clientMsgId }),
   // Older chat than `before` (a message id) of a call or of the direct conversation `with` a user; the ack has `messages`.

@@ -299,8 +299,6 @@ export class RelayClient extends Emitter {
   recordStart(callId) { return this.request(Requests.recordStart(callId)); }
   recordStop(callId) { return this.request(Requests.recordStop(callId)); }
   mediaState(callId, audio, video) { return this.request(Requests.mediaState(callId, audio, video)); }
-  recordStart(callId) { return this.request(Requests.recordStart(callId)); }
-  recordStop(callId) { return this.request(Requests.recordStop(callId)); }
   sendChatToCall(callId, text, clientMsgId) { return this.request(Requests.chatToCall(callId, text, clientMsgId)); }
   sendChatToUser(userId, text, clientMsgId) { return this.request(Requests.chatToUser(userId, text, clientMsgId)); }
 }
