@@ -49,9 +49,7 @@ internal static class SessionEndpoints
     private static async Task<Results<Ok<SignInResponse>, ProblemHttpResult>> RefreshAsync(
         HttpRequest request, NpgsqlDataSource dataSource, SessionTokenService tokens, CancellationToken cancellationToken)
     {
-        var header = request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-        if (!tokens.TryVerify(token, out var identity, out var reason))
+        if (!tokens.TryVerifyBearer(request, out var identity, out var reason))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemResponses.Unauthorized, title: "Sign in again", detail: reason);
         }

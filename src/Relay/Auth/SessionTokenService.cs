@@ -16,6 +16,7 @@ internal readonly record struct SessionIdentity(long UserId, DateTimeOffset Expi
 internal sealed class SessionTokenService
 {
     private const string Prefix = "v1";
+    private const string TicketPrefix = "t1";
     private readonly byte[] _key;
     private readonly TimeSpan _lifetime;
     private readonly TimeProvider _time;
@@ -28,15 +29,48 @@ internal sealed class SessionTokenService
         _time = time;
     }
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(long userId)
-    {
-        var expires = _time.GetUtcNow().Add(_lifetime);
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds());
-        var body = string.Create(CultureInfo.InvariantCulture, $"{Prefix}.{userId}.{expiresAt.ToUnixTimeSeconds()}");
-        return ($"{body}.{Sign(body)}", expiresAt);
-    }
+    public (string Token, DateTimeOffset ExpiresAt) Issue(long userId) => IssueCore(Prefix, string.Empty, userId, _lifetime);
 
     public bool TryVerify(string? token, out SessionIdentity identity, out string reason)
+        => TryVerifyCore(token, Prefix, string.Empty, out identity, out reason);
+
+    /// <summary>Verifies the request's <c>Authorization: Bearer</c> session token.</summary>
+    public bool TryVerifyBearer(HttpRequest request, out SessionIdentity identity, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        return TryVerify(token, out identity, out reason);
+    }
+
+    /// <summary>
+    /// A short-lived ticket that lets <paramref name="userId"/> do one thing (<paramref name="purpose"/>, e.g.
+    /// <c>export.12</c>) without the session token: for a link the browser follows, which cannot carry a header.
+    /// Its prefix differs from a session token's and its signature covers the purpose, so neither passes for the other
+    /// and a ticket opens nothing but its purpose.
+    /// </summary>
+    public (string Ticket, DateTimeOffset ExpiresAt) IssueTicket(string purpose, long userId, TimeSpan lifetime)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        return IssueCore(TicketPrefix, purpose + ":", userId, lifetime);
+    }
+
+    /// <summary>Verifies a ticket of <see cref="IssueTicket"/> for <paramref name="purpose"/>; returns its user or null.</summary>
+    public long? VerifyTicket(string purpose, string? ticket)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        return TryVerifyCore(ticket, TicketPrefix, purpose + ":", out var identity, out _) ? identity.UserId : null;
+    }
+
+    // {prefix}.{userId}.{expiresUnixSeconds}.{HMAC of scope + the first three parts}
+    private (string Token, DateTimeOffset ExpiresAt) IssueCore(string prefix, string scope, long userId, TimeSpan lifetime)
+    {
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(_time.GetUtcNow().Add(lifetime).ToUnixTimeSeconds());
+        var body = string.Create(CultureInfo.InvariantCulture, $"{prefix}.{userId}.{expiresAt.ToUnixTimeSeconds()}");
+        return ($"{body}.{Sign(scope + body)}", expiresAt);
+    }
+
+    private bool TryVerifyCore(string? token, string prefix, string scope, out SessionIdentity identity, out string reason)
     {
         identity = default;
         if (string.IsNullOrEmpty(token) || token.Length > 256)
@@ -47,7 +81,7 @@ internal sealed class SessionTokenService
 
         var lastDot = token.LastIndexOf('.');
         var parts = token.Split('.');
-        if (parts.Length != 4 || parts[0] != Prefix
+        if (parts.Length != 4 || parts[0] != prefix
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var userId) || userId <= 0
             || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresUnix))
         {
@@ -55,7 +89,7 @@ internal sealed class SessionTokenService
             return false;
         }
 
-        var expected = Encoding.ASCII.GetBytes(Sign(token[..lastDot]));
+        var expected = Encoding.ASCII.GetBytes(Sign(scope + token[..lastDot]));
         var actual = Encoding.ASCII.GetBytes(parts[3]);
         if (!CryptographicOperations.FixedTimeEquals(expected, actual))
         {
@@ -73,45 +107,6 @@ internal sealed class SessionTokenService
         identity = new SessionIdentity(userId, expiresAt);
         reason = string.Empty;
         return true;
-    }
-
-    /// <summary>
-    /// A short-lived ticket that lets <paramref name="userId"/> do one thing (<paramref name="purpose"/>, e.g.
-    /// <c>export.12</c>) without the session token: for a link the browser follows, which cannot carry a header.
-    /// Its prefix differs from a session token's, so neither passes for the other.
-    /// </summary>
-    public (string Ticket, DateTimeOffset ExpiresAt) IssueTicket(string purpose, long userId, TimeSpan lifetime)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(purpose);
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(_time.GetUtcNow().Add(lifetime).ToUnixTimeSeconds());
-        var body = string.Create(CultureInfo.InvariantCulture, $"t1.{userId}.{expiresAt.ToUnixTimeSeconds()}");
-        return ($"{body}.{Sign(purpose + ":" + body)}", expiresAt);
-    }
-
-    /// <summary>Verifies a ticket of <see cref="IssueTicket"/> for <paramref name="purpose"/>; returns its user or null.</summary>
-    public long? VerifyTicket(string purpose, string? ticket)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(purpose);
-        if (string.IsNullOrEmpty(ticket) || ticket.Length > 256)
-        {
-            return null;
-        }
-
-        var parts = ticket.Split('.');
-        if (parts.Length != 4 || parts[0] != "t1"
-            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var userId) || userId <= 0
-            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresUnix))
-        {
-            return null;
-        }
-
-        var expected = Encoding.ASCII.GetBytes(Sign(purpose + ":" + ticket[..ticket.LastIndexOf('.')]));
-        if (!CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(parts[3])))
-        {
-            return null;
-        }
-
-        return DateTimeOffset.FromUnixTimeSeconds(Math.Min(expiresUnix, 253402300799)) > _time.GetUtcNow() ? userId : null;
     }
 
     private string Sign(string body)

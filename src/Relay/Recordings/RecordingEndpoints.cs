@@ -163,11 +163,7 @@ internal static class RecordingEndpoints
     public static string ExportPurpose(long recordingId) => string.Create(CultureInfo.InvariantCulture, $"export.{recordingId}");
 
     private static long? Authenticate(HttpRequest request, SessionTokenService tokens)
-    {
-        var header = request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-        return tokens.TryVerify(token, out var identity, out _) ? identity.UserId : null;
-    }
+        => tokens.TryVerifyBearer(request, out var identity, out _) ? identity.UserId : null;
 
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized, type: ProblemResponses.Unauthorized, title: "Sign in again", detail: "A valid session token is required (Authorization: Bearer …).");

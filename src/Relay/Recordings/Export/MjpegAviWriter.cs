@@ -19,16 +19,20 @@ internal sealed class MjpegAviWriter
     private const int WaveFormatSize = 18;
     private const long DriftMicros = 100_000;
 
+    private static readonly byte[] Pad = [0];
+
     private readonly AviLayout _layout;
     private readonly long _moviSize;
     private readonly int _hdrlSize;
     private readonly HashSet<int> _planned;
+    private readonly byte[][] _chunkIds;
 
     public MjpegAviWriter(AviLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
         _layout = layout;
         _planned = [.. layout.Chunks.Where(static c => c.FrameIndex >= 0).Select(static c => c.FrameIndex)];
+        _chunkIds = [.. Enumerable.Range(0, layout.Video.Count + 1).Select(stream => Encoding.ASCII.GetBytes($"{stream:00}{(stream == layout.AudioStream ? "wb" : "dc")}"))];
         _hdrlSize = 4 + 8 + AvihSize + (layout.Video.Count * (12 + 8 + StrhSize + 8 + BitmapInfoSize)) + (12 + 8 + StrhSize + 8 + WaveFormatSize);
         _moviSize = 4 + layout.Chunks.Sum(static c => 8L + c.Size + (c.Size & 1));
         FileLength = 12 + 8 + _hdrlSize + 8 + _moviSize + 8 + (16L * layout.Chunks.Count);
@@ -111,20 +115,18 @@ internal sealed class MjpegAviWriter
                 payload = ReadOnlyMemory<byte>.Empty;
             }
 
-            Encoding.ASCII.GetBytes(ChunkId(chunk), header);
+            _chunkIds[chunk.Stream].CopyTo(header, 0);
             BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), (uint)chunk.Size);
             await output.WriteAsync(header, cancellationToken);
             await output.WriteAsync(payload, cancellationToken);
             if ((chunk.Size & 1) == 1)
             {
-                await output.WriteAsync(new byte[1], cancellationToken);
+                await output.WriteAsync(Pad, cancellationToken);
             }
         }
 
         await WriteIndexAsync(output, cancellationToken);
     }
-
-    private string ChunkId(AviChunk chunk) => $"{chunk.Stream:00}{(chunk.Stream == _layout.AudioStream ? "wb" : "dc")}";
 
     private async Task WriteIndexAsync(Stream output, CancellationToken cancellationToken)
     {
@@ -136,7 +138,7 @@ internal sealed class MjpegAviWriter
         {
             var chunk = _layout.Chunks[i];
             var entry = index.AsSpan(8 + (16 * i));
-            Encoding.ASCII.GetBytes(ChunkId(chunk), entry);
+            _chunkIds[chunk.Stream].CopyTo(entry);
             BinaryPrimitives.WriteUInt32LittleEndian(entry[4..], chunk.Size > 0 ? 0x10u : 0u);
             BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], offset);
             BinaryPrimitives.WriteUInt32LittleEndian(entry[12..], (uint)chunk.Size);
