@@ -11,7 +11,7 @@ namespace PgVideoChat.E2ETests;
 /// and set up a new one otherwise, so each can run and fail on its own.
 /// </summary>
 [Collection(BrowserTestGroup.Name)]
-public sealed class VideoCallTests(VideoChatFixture fixture, ITestOutputHelper output)
+public sealed partial class VideoCallTests(VideoChatFixture fixture, ITestOutputHelper output)
     : BrowserTest(fixture, output), IClassFixture<VideoChatFixture>
 {
     private const double MinFps = 12;
@@ -44,86 +44,6 @@ public sealed class VideoCallTests(VideoChatFixture fixture, ITestOutputHelper o
         await Expect(Alice.ByTestId("hangup")).ToBeVisibleAsync();
         await Expect(Bob.ByTestId("hangup")).ToBeVisibleAsync();
     });
-
-    [Fact]
-    public Task EitherCanRecordTheCallBothSeeWhoRecordsAndTheExportCarriesBothSides() => RunAsync(async () =>
-    {
-        await Fixture.EnsureAliceAndBobInCallAsync();
-
-        // Alice starts recording: the banner (consent) shows on both sides, naming her, once the call event is back.
-        await Expect(Alice.ByTestId("toggle-recording")).ToHaveTextAsync("Record");
-        await Alice.ByTestId("toggle-recording").ClickAsync();
-        await Expect(Alice.ByTestId("recording-banner")).ToHaveTextAsync("\u25CF Recording \u2014 started by you", new() { Timeout = 15_000 });
-        await Expect(Bob.ByTestId("recording-banner")).ToHaveTextAsync("\u25CF Recording \u2014 started by Alice", new() { Timeout = 15_000 });
-        await Expect(Alice.ByTestId("toggle-recording")).ToHaveAttributeAsync("aria-pressed", "true");
-        var recordingId = await Bob.EvalAsync<long>("() => window.pgvc.recording.recordingId");
-        Assert.True(recordingId > 0);
-
-        // Ten seconds of the call, then Bob stops it (anyone in the call may withdraw consent): the banner goes on both sides.
-        await Task.Delay(TimeSpan.FromSeconds(10));
-        await Expect(Bob.ByTestId("toggle-recording")).ToHaveTextAsync("Stop recording");
-        await Bob.ByTestId("toggle-recording").ClickAsync();
-        await Expect(Alice.ByTestId("recording-banner")).ToBeHiddenAsync(new() { Timeout = 15_000 });
-        await Expect(Bob.ByTestId("recording-banner")).ToBeHiddenAsync(new() { Timeout = 15_000 });
-        await Expect(Alice.ByTestId("toggle-recording")).ToHaveTextAsync("Record");
-
-        // Alice exports it, as her page would: an export link for her session, then the file, which the test decodes.
-        var file = Convert.FromBase64String(await Alice.EvalAsync<string>(ExportScript, recordingId));
-        var avi = AviFile.Read(file);
-        Assert.Equal(["vids", "vids", "auds"], avi.StreamTypes);
-        var seconds = avi.TotalFrames / 15.0;
-        Assert.InRange(seconds, 9.5, 11.5); // 10 s ± 5 %, and the click-to-event time of the two buttons
-
-        // Each side's colour in the middle of its stream: red (Alice) and blue (Bob).
-        var colours = new List<string>();
-        foreach (var stream in VideoStreams)
-        {
-            var frames = avi.Chunks.Where(c => c.Id == stream && c.Payload.Length > 0).ToList();
-            Assert.True(frames.Count >= 100, $"{stream} has {frames.Count} frames in {seconds:F1} s");
-            var rgb = await Alice.EvalAsync<int[]>(DecodePixelScript, new { jpeg = Convert.ToBase64String(frames[frames.Count / 2].Payload), x = FakeMedia.ColourSpot.X, y = FakeMedia.ColourSpot.Y });
-            colours.Add(FakeMedia.ColourName(rgb[0], rgb[1], rgb[2]));
-        }
-
-        Assert.Equal(["blue", "red"], colours.Order());
-
-        // The mixed audio runs the recording's length and is not silence. Which tones it carries is not checked yet: over
-        // 1 s both showed (440 Hz 6x, 880 Hz 100x the off-tone power, read as if at 48 kHz) but not over 8 s; these
-        // browsers capture at 44.1 kHz and the mix's resampling is the first suspect (docs/notes/recordings.md).
-        var samples = avi.Samples("02wb");
-        Assert.InRange(samples.Length / avi.Rates[2], seconds * 0.95, seconds * 1.05);
-        var rms = Math.Sqrt(samples.Average(static s => (double)s * s));
-        Assert.True(rms > 10, $"the mixed audio's rms is {rms:F1}");
-    });
-
-    private static readonly string[] VideoStreams = ["00dc", "01dc"];
-
-    private const string ExportScript = """
-        async (id) => {
-          const session = JSON.parse(sessionStorage.getItem('pgvc.session'));
-          const relay = window.pgvc.client.relayUrl;
-          const link = await fetch(`${relay}/api/recordings/${id}/export`, { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } });
-          if (!link.ok) throw new Error(`export link: HTTP ${link.status} ${await link.text()}`);
-          const { url } = await link.json();
-          const file = await fetch(`${relay}${url}`);
-          if (!file.ok) throw new Error(`export: HTTP ${file.status} ${await file.text()}`);
-          const bytes = new Uint8Array(await file.arrayBuffer());
-          let binary = '';
-          for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-          return btoa(binary);
-        }
-        """;
-
-    private const string DecodePixelScript = """
-        async ({ jpeg, x, y }) => {
-          const bytes = Uint8Array.from(atob(jpeg), (c) => c.charCodeAt(0));
-          const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
-          const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-          const g = canvas.getContext('2d');
-          g.drawImage(bitmap, 0, 0);
-          const p = g.getImageData(Math.floor(x * bitmap.width), Math.floor(y * bitmap.height), 1, 1).data;
-          return [p[0], p[1], p[2]];
-        }
-        """;
 
     [Fact]
     public Task EachSeesTheOthersMovingPictureAtFullRate() => RunAsync(async () =>

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PgVideoChat.Protocol;
 using PgVideoChat.TestSupport;
+using PgVideoChat.TestSupport.Media;
 
 namespace PgVideoChat.Relay.Tests;
 
@@ -116,18 +117,18 @@ public sealed class RecordingTests(PgOutputV2Fixture fixture)
             Assert.Equal("video/x-msvideo", export.Content.Headers.ContentType?.MediaType);
             var file = await export.Content.ReadAsByteArrayAsync(ct);
             Assert.Equal(export.Content.Headers.ContentLength, file.Length);
-            var avi = AviFile.Read(file);
+            var avi = AviFile.Parse(file);
             // Alice's video stream (the only sender of video) and the mixed audio.
-            Assert.Equal(["vids", "auds"], avi.StreamTypes);
-            var shown = avi.Chunks.Where(c => c.Id == "00dc" && c.Payload.Length > 0).Select(c => TestMedia.MarkerOf(c.Payload)).ToList();
+            Assert.Equal(["vids", "auds"], avi.Streams.Select(static s => s.Type));
+            var shown = avi.ChunksOf(0).Where(static c => c.Payload.Length > 0).Select(static c => TestMedia.MarkerOf(c.Payload.ToArray())).ToList();
             Assert.Equal(shown.Order(), shown);
             Assert.True(shown.Distinct().Count() >= 25, $"the export shows {shown.Count} of Alice's 30 frames: {string.Join(',', shown)}");
             var durationMs = row.GetProperty("durationMs").GetInt64();
             var slots = (int)Math.Ceiling(durationMs * 15 / 1000.0);
             var audioChunks = (int)Math.Ceiling(durationMs / 100.0);
-            Assert.InRange(avi.Chunks.Count(c => c.Id == "00dc"), slots - 1, slots + 1);
-            Assert.InRange(avi.Chunks.Count(c => c.Id == "01wb"), audioChunks - 1, audioChunks + 1);
-            Assert.Equal(avi.TotalFrames, (uint)avi.Chunks.Count(c => c.Id == "00dc"));
+            Assert.InRange(avi.ChunksOf(0).Count, slots - 1, slots + 1);
+            Assert.InRange(avi.ChunksOf(1).Count, audioChunks - 1, audioChunks + 1);
+            Assert.Equal(avi.TotalFrames, avi.ChunksOf(0).Count);
         }
 
         var otherUrl = url.Replace($"/api/recordings/{recordingId}/", $"/api/recordings/{recordingId + 1000}/", StringComparison.Ordinal);

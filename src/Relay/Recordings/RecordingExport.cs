@@ -26,15 +26,25 @@ internal static class RecordingExport
         }
 
         var infos = await frames.ReadInfoAsync(id, cancellationToken);
-        var layout = AviLayout.Plan(infos, recording.DurationMs * 1000);
-        var writer = new MjpegAviWriter(layout);
+        // An active recording's duration is as of the summary; the frames read since may run a little past it.
+        var duration = Math.Max(recording.DurationMs * 1000, infos.Count == 0 ? 0 : infos[^1].TimeMicros + 1);
+        AviExportPlan plan;
+        try
+        {
+            plan = new AviExportPlan(infos, duration, [.. recording.Participants.Select(static p => p.UserId)]);
+        }
+        catch (NotSupportedException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+
         var response = context.Response;
         response.ContentType = "video/x-msvideo";
-        response.ContentLength = writer.FileLength;
+        response.ContentLength = plan.FileLength;
         response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture,
             $"attachment; filename=\"pgvideochat-recording-{id}-{recording.StartedAt:yyyyMMdd-HHmmss}.avi\"");
         // Only the frames the plan counted: an active recording goes on growing while it is exported.
-        await writer.WriteAsync(response.Body, Take(frames.ReadAsync(id, 0, cancellationToken), infos.Count), cancellationToken);
+        await MjpegAviWriter.WriteAsync(response.Body, plan, Take(frames.ReadAsync(id, 0, cancellationToken), infos.Count), cancellationToken);
         return TypedResults.Empty;
     }
 

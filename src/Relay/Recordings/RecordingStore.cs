@@ -10,13 +10,22 @@ namespace PgVideoChat.Relay.Recordings;
 /// </summary>
 internal sealed class RecordingStore(NpgsqlDataSource dataSource)
 {
-    // The size is that of the recording's own partitions (tables, TOAST, indexes), read from the catalog: the
-    // few seconds of an active recording still in the live partitions are not counted.
+    // The size is that of the recording's own partitions (tables, TOAST, indexes), read from the catalog, plus the
+    // payloads of its last seconds that are still in the live partitions (not copied yet, or still being recorded):
+    // a recording stopped a moment ago is not listed as empty. The live part is a few seconds of one call.
     private const string SummarySql = """
         SELECT r.id, r.call_id, r.started_by, su.display_name, r.started_at, r.stopped_at, r.expires_at,
             (extract(epoch FROM coalesce(r.stopped_at, now()) - r.started_at) * 1000)::bigint,
             coalesce(pg_total_relation_size(to_regclass('recorded_video_frames_r' || r.id)), 0)
-                + coalesce(pg_total_relation_size(to_regclass('recorded_audio_frames_r' || r.id)), 0),
+                + coalesce(pg_total_relation_size(to_regclass('recorded_audio_frames_r' || r.id)), 0)
+                + CASE WHEN r.video_copied_until < coalesce(r.stopped_at, 'infinity') THEN
+                      (SELECT coalesce(sum(octet_length(f.payload)), 0) FROM video_frames f
+                       WHERE f.call_id = r.call_id AND f.stored_at >= greatest(r.started_at, r.video_copied_until)
+                           AND f.stored_at < coalesce(r.stopped_at, 'infinity')) ELSE 0 END
+                + CASE WHEN r.audio_copied_until < coalesce(r.stopped_at, 'infinity') THEN
+                      (SELECT coalesce(sum(octet_length(f.payload)), 0) FROM audio_frames f
+                       WHERE f.call_id = r.call_id AND f.stored_at >= greatest(r.started_at, r.audio_copied_until)
+                           AND f.stored_at < coalesce(r.stopped_at, 'infinity')) ELSE 0 END,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('userId', p.user_id, 'displayName', u.display_name) ORDER BY p.user_id), '[]')::text
              FROM call_participants p JOIN users u ON u.id = p.user_id
              WHERE p.call_id = r.call_id AND p.state IN ('joined', 'left'))

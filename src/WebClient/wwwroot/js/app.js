@@ -13,6 +13,9 @@ import { createCalls } from './calls.js';
 import { createChat } from './chat.js';
 import { createPresence } from './presence.js';
 import { createSession } from './session.js';
+import { createRecordingsApi } from './recordings-api.js';
+import { createRecordings } from './recordings.js';
+import { createReplayPlayer } from './replay-player.js';
 import { installTestHooks } from './test-hooks.js';
 
 const state = {
@@ -45,6 +48,7 @@ const state = {
   qualityAdvice: new QualityAdvice(), // what the relays asked our video to stay under (media.quality)
   qualityStep: null,           // the step applied to the active call's video, with its reason
   recordingRequest: false,     // a call.record.start/stop in flight
+  recordingsOpen: false,       // the recordings view is shown instead of the call view
 };
 
 const dom = {};
@@ -56,6 +60,10 @@ ctx.calls = createCalls(ctx);
 ctx.chat = createChat(ctx);
 ctx.presence = createPresence(ctx);
 ctx.session = createSession(ctx);
+// Read at every request: the client exists once the configuration is loaded, and its token is refreshed meanwhile.
+ctx.recordingsApi = createRecordingsApi(() => ({ relayUrl: state.client?.relayUrl ?? '', token: state.client?.session?.token ?? null }));
+ctx.recordings = createRecordings(ctx);
+ctx.replay = createReplayPlayer(ctx);
 
 /** Every render is idempotent and keyed, so any state change simply re-renders everything. */
 function renderAll() {
@@ -66,6 +74,7 @@ function renderAll() {
   ctx.calls.renderCall();
   ctx.remote.renderTiles();
   ctx.media.renderControls();
+  ctx.recordings.render();
   ctx.chat.renderComposer();
   ctx.media.syncMediaState();
 }
@@ -88,11 +97,13 @@ function setupClient(relayUrl) {
 
 async function main() {
   bindDom(dom);
-  installTestHooks(state);
+  installTestHooks(state, ctx);
   ctx.session.bind();
   ctx.calls.bind();
   ctx.media.bind();
   ctx.chat.bind();
+  ctx.recordings.bind();
+  ctx.replay.bind();
   bindSettings(dom, state.settings, () => state.videoCapture);
   setInterval(ctx.remote.renderStatsOverlays, 1000);
   setInterval(ctx.media.refreshQuality, 5000); // a relay's advice expires when it stops repeating it

@@ -14,6 +14,12 @@ export function isLiveForMe(state, call) {
   return me?.state === ParticipantState.JOINED;
 }
 
+/**
+ * The call's `recording` ({recordingId, startedBy, startedByName, startedAt}) while it is recorded, else null. A call
+ * that is over is not recorded, even one closed locally after a reconnect that still holds its last `recording`.
+ */
+export const recordingOf = (call) => (call && !FINAL_CALL_STATES.has(call.state) ? call.recording ?? null : null);
+
 /** The call media is sent to, or null. */
 export function activeCallId(state) {
   const call = currentCall(state);

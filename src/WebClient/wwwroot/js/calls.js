@@ -4,7 +4,7 @@ import { FINAL_CALL_STATES, Limits, ParticipantState } from './protocol.js';
 import { setText, show, syncSelect } from './ui.js';
 import { describeRequestError } from './notices.js';
 import {
-  acceptCallObject, currentCall, displayedCallState, isLiveForMe, myId, myPart, nameOf, onCallChanged,
+  acceptCallObject, currentCall, displayedCallState, isLiveForMe, myId, myPart, nameOf, onCallChanged, recordingOf,
 } from './call-state.js';
 
 export function createCalls(ctx) {
@@ -14,8 +14,11 @@ export function createCalls(ctx) {
   const ensureAudioContext = () => ctx.media.ensureAudioContext();
 
   function onCallEvent(msg) {
+    const before = state.calls.get(msg.callId)?.recording?.recordingId ?? null;
     if (!acceptCallObject(state, msg)) return;
     onCallChanged(state, state.calls.get(msg.callId));
+    // A recording started or stopped: the recordings list (if open) has a new row or a finished one.
+    if ((msg.recording?.recordingId ?? null) !== before) ctx.recordings.onRecordingsChanged();
     ctx.renderAll();
   }
 
@@ -151,7 +154,9 @@ export function createCalls(ctx) {
       && (p.state === ParticipantState.JOINED || p.state === ParticipantState.INVITED));
     const who = caller?.displayName ?? nameOf(state, call.createdBy);
     const extra = others.length ? ` (with ${others.map((p) => p.displayName).join(', ')})` : '';
-    setText(dom.incomingText, `${who} is calling you${extra}.`);
+    // Whoever is asked to join a recorded call is told before answering.
+    const recorded = recordingOf(call) ? ' The call is being recorded.' : '';
+    setText(dom.incomingText, `${who} is calling you${extra}.${recorded}`);
     dom.incoming.dataset.callId = String(call.callId);
     const wasHidden = dom.incoming.hidden;
     show(dom.incoming, true);

@@ -16,6 +16,13 @@ const IDS = Object.freeze({
   chatMessages: 'chat-messages', chatForm: 'chat-form', chatTo: 'chat-to', chatToWrap: 'chat-to-wrap',
   chatInput: 'chat-input', chatContext: 'chat-context',
   settingResolution: 'setting-resolution', settingQuality: 'setting-quality', settingFps: 'setting-fps',
+  app: 'app',
+  openRecordings: 'open-recordings', recordingsView: 'recordings-view', recordingsTitle: 'recordings-title',
+  recordingsClose: 'recordings-close', recordingsRefresh: 'recordings-refresh', recordingsStatus: 'recordings-status',
+  recordingsError: 'recordings-error', recordingsList: 'recordings-list', recordingsEmpty: 'recordings-empty',
+  recordingsCallNote: 'recordings-call-note', recordingsCallNoteText: 'recordings-call-note-text', recordingsCallBack: 'recordings-call-back',
+  replayPlayer: 'replay-player', replayTitle: 'replay-title', replaySubtitle: 'replay-subtitle', replayStatus: 'replay-status',
+  replayTiles: 'replay-tiles', replayToggle: 'replay-toggle', replaySeek: 'replay-seek', replayTime: 'replay-time', replayClose: 'replay-close',
 });
 
 /** Fills the given object in place: modules already hold a reference to it when the page is bound. */

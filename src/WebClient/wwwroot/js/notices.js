@@ -17,15 +17,21 @@ export function describeRequestError(err, what) {
   return `Could not ${what}: ${REQUEST_ERRORS[code] ?? err?.message ?? code}.`;
 }
 
-/** The banner's hide timer belongs to one page, so it lives in the instance rather than the module. */
+/**
+ * The banners' hide timers belong to one page, so they live in the instance rather than the module. The recordings view
+ * has its own banner: the call view's is hidden while it is open.
+ */
 export function createNotices(dom) {
-  let timer = null;
-  /** ms = 0 keeps the banner until the next call. */
-  function showAppError(text, ms = 6000) {
-    setText(dom.appError, text);
-    show(dom.appError, !!text);
-    clearTimeout(timer);
-    if (text && ms) timer = setTimeout(() => show(dom.appError, false), ms);
+  function banner(key) {
+    let timer = null;
+    /** ms = 0 keeps the banner until the next call. */
+    return (text, ms = 6000) => {
+      const node = dom[key];
+      setText(node, text);
+      show(node, !!text);
+      clearTimeout(timer);
+      if (text && ms) timer = setTimeout(() => show(node, false), ms);
+    };
   }
-  return { showAppError };
+  return { showAppError: banner('appError'), showRecordingsError: banner('recordingsError') };
 }

@@ -30,6 +30,7 @@ export function createSession(ctx) {
     state.mediaStateSent.clear();
     dom.chatMessages.replaceChildren();
     ctx.remote.removeAllTiles();
+    ctx.recordings.reset();
   }
 
   function showSignIn(reason) {

@@ -1,9 +1,9 @@
 // window.pgvc: read-only hooks for the Playwright tests (tests/E2ETests) and for debugging in the console.
 // The tests depend on every name and shape here; change them together with the tests.
 import { ConnectionState } from './relay-client.js';
-import { currentCall } from './call-state.js';
+import { currentCall, recordingOf } from './call-state.js';
 
-export function installTestHooks(state) {
+export function installTestHooks(state, ctx) {
   window.pgvc = {
     get userId() { return state.me?.userId ?? state.client?.userId ?? null; },
     get displayName() { return state.me?.displayName ?? state.client?.displayName ?? null; },
@@ -38,5 +38,15 @@ export function installTestHooks(state) {
     },
     audioLevel(userId) { return state.playback?.level(Number(userId)) ?? null; },
     pixel(userId, x, y) { return state.tiles.get(Number(userId))?.renderer.pixel(x, y) ?? null; },
+    // Recordings. The current call's `recording` ({recordingId, startedBy, startedByName, startedAt}) or null.
+    recordingState() { return recordingOf(currentCall(state)); },
+    // The open replay, or null: {recordingId, playing, phase, positionMs, durationMs, ended, buffering, bufferedAheadMs,
+    // senders: {[userId]: {videoFrames, audioFrames, audioDropped, lastVideoMs}}, skewMs, maxAbsSkewMs, skewSamples,
+    // audioContextState}. skewMs: at the last video draw, the frame's timeline ms minus the audio clock's (negative:
+    // video late); maxAbsSkewMs: the largest |skew| since the player opened. audioFrames count frames played to their end.
+    replayState() { return ctx.replay.state(); },
+    replayPixel(userId, x, y) { return ctx.replay.pixel(Number(userId), x, y); },
+    // {rms, dominantHz} of that participant's replayed audio over the last ~170-190 ms, or null before any of it.
+    replayAudioLevel(userId) { return ctx.replay.audioLevel(Number(userId)); },
   };
 }

@@ -60,6 +60,26 @@ export function createRemoteTile(userId, name) {
   return { tile, canvas, cameraOff, muted, stats, nameEl };
 }
 
+/**
+ * One participant's tile in the replay player: canvas + name. The tile carries data-testid="replay-tile" and the
+ * user id; the canvas has its own testid, so tests find either.
+ */
+export function createReplayTile(userId, name) {
+  const canvas = el('canvas', {
+    width: 320, height: 180, dataset: { testid: 'replay-canvas', userId: String(userId) }, 'aria-label': `Recorded video of ${name}`, role: 'img',
+  });
+  const nameEl = el('figcaption', { className: 'tile-name', text: name });
+  const tile = el('figure', { className: 'tile tile-replay', dataset: { testid: 'replay-tile', userId: String(userId), name } }, canvas, nameEl);
+  return { tile, canvas, nameEl };
+}
+
+/** Date and time, for things older than today (a recording). */
+export function formatDateTime(iso) {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 export function formatTime(iso) {
   const d = iso ? new Date(iso) : new Date();
   if (Number.isNaN(d.getTime())) return '';
