@@ -122,11 +122,22 @@ internal sealed class FanOutOptions
 
 internal sealed class IngestOptions
 {
-    /// <summary>Frames waiting for the write pipeline; beyond it frames are refused (<c>unavailable</c>).</summary>
+    /// <summary>
+    /// Frames waiting for the write pipeline; beyond it a new frame pushes out the oldest one waiting in its lane
+    /// (<c>ingest_stale</c>): in a real-time stream the newest frame is the one worth writing.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int QueueFrames { get; set; } = 2048;
 
-    /// <summary>Payload bytes waiting for the write pipeline; beyond it frames are refused, so a database outage cannot grow memory.</summary>
+    /// <summary>
+    /// A frame that waited longer than this for the writer (Postgres stalled: a slow WAL flush, a lock) is dropped
+    /// unwritten (<c>ingest_stale</c>) instead of being written late, so the pipeline catches up at once when the stall
+    /// ends and receivers get fresh frames rather than a second of old ones.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan MaxFrameAge { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Payload bytes waiting for the write pipeline; beyond it frames are refused (<c>ingest_full</c>), so a database outage cannot grow memory.</summary>
     [Range(1, int.MaxValue)]
     public int QueueBytes { get; set; } = 64 * 1024 * 1024;
 

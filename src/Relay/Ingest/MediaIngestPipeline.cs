@@ -27,6 +27,7 @@ internal sealed class MediaIngestPipeline : BackgroundService
     private readonly RelayMetrics _metrics;
     private readonly RelayState _state;
     private readonly ILogger<MediaIngestPipeline> _logger;
+    private readonly long _maxAgeMicros;
     private long _queuedBytes;
 
     public MediaIngestPipeline(NpgsqlDataSource dataSource, IOptions<RelayOptions> options, RelayMetrics metrics, RelayState state, ILogger<MediaIngestPipeline> logger)
@@ -39,14 +40,18 @@ internal sealed class MediaIngestPipeline : BackgroundService
         _logger = logger;
         // Several lanes, each its own connection and transaction, so one batch's WAL flush overlaps the next batch;
         // a call always uses the same lane, so its frames stay in order.
-        _lanes = [.. Enumerable.Range(0, _options.Writers).Select(_ => Channel.CreateBounded<PendingFrame>(new BoundedChannelOptions(Math.Max(1, _options.QueueFrames / _options.Writers))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        }))];
+        // A full lane drops its oldest frame for the new one: during a stall the queue holds the newest frames.
+        _maxAgeMicros = (long)_options.MaxFrameAge.TotalMicroseconds;
+        _lanes = [.. Enumerable.Range(0, _options.Writers).Select(_ => Channel.CreateBounded<PendingFrame>(
+            new BoundedChannelOptions(Math.Max(1, _options.QueueFrames / _options.Writers))
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.DropOldest,
+            },
+            Discard))];
     }
 
-    /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline is full.</summary>
+    /// <summary>Copies the payload into a pooled buffer and queues the frame; <see langword="false"/> when the pipeline holds its most bytes.</summary>
     public bool TryEnqueue(in MediaFrameHeader header, long senderId, long recipientShards, ReadOnlySpan<byte> payload)
     {
         if (Interlocked.Add(ref _queuedBytes, payload.Length) > _options.QueueBytes)
@@ -58,14 +63,17 @@ internal sealed class MediaIngestPipeline : BackgroundService
         var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
         var frame = new PendingFrame(header, senderId, recipientShards, NowMicros(), buffer, payload.Length);
+        // Counted first: a full lane discards (and uncounts) its oldest frame inside TryWrite.
+        _state.IngestQueueChanged(1);
         if (!_lanes[(int)((ulong)header.CallId % (ulong)_lanes.Length)].Writer.TryWrite(frame))
         {
+            // Only a completed channel (the relay is stopping) refuses a frame.
+            _state.IngestQueueChanged(-1);
             Interlocked.Add(ref _queuedBytes, -payload.Length);
             ArrayPool<byte>.Shared.Return(buffer);
             return false;
         }
 
-        _state.IngestQueueChanged(1);
         return true;
     }
 
@@ -117,13 +125,29 @@ internal sealed class MediaIngestPipeline : BackgroundService
 
     private int Drain(ChannelReader<PendingFrame> reader, List<PendingFrame> batch, int bytes)
     {
+        var staleBefore = NowMicros() - _maxAgeMicros;
         while (batch.Count < _options.MaxBatchFrames && bytes < _options.MaxBatchBytes && reader.TryRead(out var frame))
         {
+            if (frame.ReceivedMicros < staleBefore)
+            {
+                Discard(frame);
+                continue;
+            }
+
             batch.Add(frame);
             bytes += frame.Length;
         }
 
         return bytes;
+    }
+
+    /// <summary>A frame leaves the queue unwritten: too old to be worth writing, or pushed out of a full lane.</summary>
+    private void Discard(PendingFrame frame)
+    {
+        Interlocked.Add(ref _queuedBytes, -frame.Length);
+        _state.IngestQueueChanged(-1);
+        ArrayPool<byte>.Shared.Return(frame.Buffer);
+        _metrics.FrameDropped(frame.Header.Kind, "ingest_stale");
     }
 
     /// <summary>Waits up to <c>Linger</c> for more frames; running out is the usual case under load, and throws nothing.</summary>
