@@ -94,6 +94,30 @@ public sealed class UnitTests
         Assert.Null(CallCost.From(0, 40, 30, 5, 20, 1, 1));
     }
 
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("3", 3)]
+    [InlineData("all", int.MaxValue)]
+    [InlineData("ALL", int.MaxValue)]
+    public void Record_takes_a_number_of_calls_or_all(string text, int calls) => Assert.Equal(calls, Cli.ParseRecord(text));
+
+    [Fact]
+    public void Record_refuses_anything_else()
+    {
+        Assert.Throws<FormatException>(() => Cli.ParseRecord("-1"));
+        Assert.Throws<FormatException>(() => Cli.ParseRecord("some"));
+    }
+
+    [Fact]
+    public void The_cost_of_recording_is_the_partitions_growth_and_the_copy_time_per_recorded_call()
+    {
+        // Two recorded calls; the partitions grow 1.6 MB over 2 s (0.8 MB/s: 24 MB per recorded call-minute) and the
+        // copy took 10 ms in one second of the three for 400 frames.
+        Sample S(double t, long bytes, double copyMs, double frames) => new() { T = t, RecordedBytes = bytes, RecordingCopyMsPerSecond = copyMs, RecordingFramesCopiedPerSecond = frames };
+        var figures = RecordingFigures.From(2, [S(1, 1_000_000, 0, 0), S(2, 1_000_000, 0, 0), S(3, 2_600_000, 30, 1200)]);
+        Assert.Equal(new RecordingFigures(2, 2_600_000, 800_000, 24_000_000, 10, 5, 25, 400), figures);
+    }
+
     [Fact]
     public void Capacity_levels_are_start_to_max_by_step_or_exactly_the_given_ones()
     {

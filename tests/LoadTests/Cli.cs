@@ -77,9 +77,35 @@ public static class Cli
     private static readonly Option<double> MinDelivery = Value("--delivery", 99.9, "Threshold: at least this percentage of expected deliveries of each kind arrive.");
     private static readonly Option<int> SetupConcurrency = Value("--setup-concurrency", 4, "Calls set up at the same time.");
     private static readonly Option<TimeSpan> DrainTimeout = DurationOption("--drain-timeout", TimeSpan.FromSeconds(60), "How long to wait for the slot to drain after the load stops.");
+    private static readonly Option<int> Record = new("--record")
+    {
+        Description = "Record the first N calls of the run, or all: their caller sends call.record.start once the call is active and call.record.stop before hanging up; the reports add the recordings' partition sizes and the relay's copy-out time.",
+        DefaultValueFactory = _ => 0,
+        CustomParser = ParseRecord,
+        HelpName = "N|all",
+    };
 
     private static Option[] ScenarioOptions(Option<TimeSpan> warmUp) =>
-        [GroupSize, warmUp, VideoFps, AudioInterval, VideoBytes, NoVideo, NoAudio, MaxP99, MinDelivery, SetupConcurrency, DrainTimeout];
+        [GroupSize, warmUp, VideoFps, AudioInterval, VideoBytes, NoVideo, NoAudio, MaxP99, MinDelivery, SetupConcurrency, DrainTimeout, Record];
+
+    internal static int ParseRecord(string text) =>
+        string.Equals(text.Trim(), "all", StringComparison.OrdinalIgnoreCase) ? int.MaxValue
+        : int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var calls) ? calls
+        : throw new FormatException($"--record: '{text}' is neither a number of calls nor 'all'.");
+
+    private static int ParseRecord(ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "0";
+        try
+        {
+            return ParseRecord(token);
+        }
+        catch (FormatException ex)
+        {
+            result.AddError(ex.Message);
+            return 0;
+        }
+    }
 
     private static void AddOptions(Command command, params Option[] options)
     {
@@ -133,6 +159,7 @@ public static class Cli
         Thresholds = new Thresholds(p.GetValue(MaxP99), p.GetValue(MinDelivery)),
         SetupConcurrency = p.GetValue(SetupConcurrency),
         DrainTimeout = p.GetValue(DrainTimeout),
+        RecordCalls = p.GetValue(Record),
         Target = Target(p),
         Output = Output(p),
     };

@@ -130,6 +130,12 @@ public sealed record CallsRunOptions
     /// <summary>Calls set up at the same time (sign-in, connect, invite, accept).</summary>
     public int SetupConcurrency { get; init; } = 4;
 
+    /// <summary>
+    /// The first this many calls of the run are recorded (<c>call.record.start</c> by their caller once the call is
+    /// active, <c>call.record.stop</c> before the hang-up); 0 none, <see cref="int.MaxValue"/> every call (<c>--record all</c>).
+    /// </summary>
+    public int RecordCalls { get; init; }
+
     /// <summary>The slot counts as drained when its lag is at most this many bytes.</summary>
     public long DrainThresholdBytes { get; init; } = 64 * 1024;
 

@@ -1,15 +1,19 @@
+using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Recordings;
 using PgVideoChat.Relay.Schema;
+using PgVideoChat.Relay.Telemetry;
 
 namespace PgVideoChat.Relay.Storage;
 
 /// <summary>
 /// Retention for the insert-only frame tables: time partitions are created ahead of time and whole partitions
-/// older than the retention window are detached and dropped — no DELETE, no dead tuples, no vacuum.
+/// older than the retention window are detached and dropped — no DELETE, no dead tuples, no vacuum. With
+/// <paramref name="metrics"/>, each copy-out of recorded calls' frames is counted (rows and time).
 /// </summary>
-internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan width, TimeSpan retention)
+internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan width, TimeSpan retention, RelayMetrics? metrics = null)
 {
 
     // Partitions exist this far ahead, so an INSERT never finds no partition even if maintenance stalls a while.
@@ -82,7 +86,12 @@ internal sealed class FramePartitions(NpgsqlDataSource dataSource, TimeSpan widt
                     }
 
                     // Recorded calls' rows outlive the partition: copied out first (idempotent if this is a retry).
-                    await RecordingArchive.CopyOutAsync(connection, table, string.Create(CultureInfo.InvariantCulture, $"{table}_p{start}"), start, start + widthSeconds, cancellationToken);
+                    var copyStarted = Stopwatch.GetTimestamp();
+                    var copied = await RecordingArchive.CopyOutAsync(connection, table, string.Create(CultureInfo.InvariantCulture, $"{table}_p{start}"), start, start + widthSeconds, cancellationToken);
+                    if (copied > 0)
+                    {
+                        metrics?.RecordingCopied(table == Tables.VideoFrames ? MediaKind.Video : MediaKind.Audio, copied, Stopwatch.GetElapsedTime(copyStarted));
+                    }
 
                     // CONCURRENTLY takes only a SHARE UPDATE EXCLUSIVE lock: inserts into the live partitions go on.
                     await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE {table} DETACH PARTITION {table}_p{start} CONCURRENTLY"), cancellationToken);

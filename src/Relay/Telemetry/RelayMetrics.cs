@@ -20,6 +20,8 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _slotRecreated;
     private readonly Counter<long> _abandonedSlots;
     private readonly Counter<long> _qualitySteps;
+    private readonly Counter<long> _recordingRowsCopied;
+    private readonly Counter<double> _recordingCopyDuration;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _insertDuration;
     private readonly Histogram<double> _forwardLatency;
@@ -50,6 +52,8 @@ internal sealed class RelayMetrics
         _slotRecreated = meter.CreateCounter<long>("pgvideochat.replication.slot.recreated", "{event}", "Times the slot was found invalidated and recreated.");
         _abandonedSlots = meter.CreateCounter<long>("pgvideochat.replication.slot.abandoned", "{slot}", "Slots of relay instances without a heartbeat dropped by the watchdog.");
         _qualitySteps = meter.CreateCounter<long>("pgvideochat.quality.steps", "{step}", "Senders asked to step their video down or back up, by direction.");
+        _recordingRowsCopied = meter.CreateCounter<long>("pgvideochat.recordings.copied", "{frame}", "Recorded calls' frames the rotation copied out of expiring partitions into their recordings' partitions, by kind.");
+        _recordingCopyDuration = meter.CreateCounter<double>("pgvideochat.recordings.copy.duration", "s", "Time the rotation spent copying recorded calls' frames into their recordings' partitions.");
         _batchSize = meter.CreateHistogram<int>("pgvideochat.ingest.batch.size", "{frame}", "Frames per group-commit round trip.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         _insertDuration = meter.CreateHistogram<double>("pgvideochat.ingest.insert.duration", "s", "Time of one group-commit round trip.",
@@ -61,10 +65,12 @@ internal sealed class RelayMetrics
         _abandonedSlots.Add(0);
         _qualitySteps.Add(0, new KeyValuePair<string, object?>("direction", "down"));
         _qualitySteps.Add(0, new KeyValuePair<string, object?>("direction", "up"));
+        _recordingCopyDuration.Add(0);
         foreach (var kind in new[] { MediaKind.Video, MediaKind.Audio })
         {
             FrameDropped(kind, "queue_full", 0);
             FrameDropped(kind, "stale", 0);
+            _recordingRowsCopied.Add(0, Kind(kind));
         }
 
         meter.CreateObservableGauge("pgvideochat.replication.lag.bytes", () => state.SlotLagBytes, "By", "pg_current_wal_lsn() - confirmed_flush_lsn of this relay's slot.");
@@ -108,6 +114,13 @@ internal sealed class RelayMetrics
     public void RequestRejected(string code) => _messagesRejected.Add(1, new KeyValuePair<string, object?>("code", code));
 
     public void Disconnected(int closeCode) => _disconnects.Add(1, new KeyValuePair<string, object?>("code", closeCode));
+
+    /// <summary>One copy-out of an expiring partition of <paramref name="kind"/> (every recording due in it): rows copied and the time it took.</summary>
+    public void RecordingCopied(MediaKind kind, long rows, TimeSpan duration)
+    {
+        _recordingRowsCopied.Add(rows, Kind(kind));
+        _recordingCopyDuration.Add(duration.TotalSeconds);
+    }
 
     public void SlotRecreated() => _slotRecreated.Add(1);
 

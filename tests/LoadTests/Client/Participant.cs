@@ -99,6 +99,19 @@ internal sealed class Participant : IRelayConnectionObserver, IAsyncDisposable
     public Task<RelayReply> HangupAsync(long callId, CancellationToken cancellationToken)
         => Connection.RequestAsync(RequestTypes.CallHangup, w => w.WriteNumber("callId", callId), cancellationToken);
 
+    /// <summary>Sends <c>call.record.start</c> (docs/protocol.md 3.2); throws when the relay refuses.</summary>
+    public async Task RecordStartAsync(long callId, CancellationToken cancellationToken)
+    {
+        var reply = await Connection.RequestAsync(RequestTypes.CallRecordStart, w => w.WriteNumber("callId", callId), cancellationToken);
+        if (!reply.Ok)
+        {
+            throw Refused(RequestTypes.CallRecordStart, reply);
+        }
+    }
+
+    public Task<RelayReply> RecordStopAsync(long callId, CancellationToken cancellationToken)
+        => Connection.RequestAsync(RequestTypes.CallRecordStop, w => w.WriteNumber("callId", callId), cancellationToken);
+
     /// <summary>Waits for a <c>call</c> event (one already received counts) that satisfies <paramref name="predicate"/>.</summary>
     public Task<CallSnapshot> WaitForCallAsync(long callId, Func<CallSnapshot, bool> predicate, CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ namespace PgVideoChat.LoadTests.Monitoring;
 /// One reading of the server: WAL position and the lag of the relays' slots (<see cref="SlotLagBytes"/> is the largest;
 /// <see cref="Lags"/> has each slot that exists, by name), and the WAL's flushes so far from <c>pg_stat_wal</c>.
 /// </summary>
-internal readonly record struct PostgresReading(long WalPosition, long? SlotLagBytes, int Slots, IReadOnlyDictionary<string, long> Lags, WalFlushes? Flushes = null);
+internal readonly record struct PostgresReading(long WalPosition, long? SlotLagBytes, int Slots, IReadOnlyDictionary<string, long> Lags, WalFlushes? Flushes = null, long? RecordedBytes = null);
 
 /// <summary>
 /// <c>pg_stat_wal</c>'s counters: how many times the WAL was synced to disk and the time spent (null when
@@ -68,7 +68,8 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
             }
 
             await reader.DisposeAsync();
-            return new PostgresReading(position, lags.Count == 0 ? null : lags.Values.Max(), lags.Count, lags, await ReadFlushesAsync(_connection, cancellationToken));
+            return new PostgresReading(position, lags.Count == 0 ? null : lags.Values.Max(), lags.Count, lags, await ReadFlushesAsync(_connection, cancellationToken),
+                await RecordedBytesAsync(_connection, cancellationToken));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
         {
@@ -84,6 +85,19 @@ internal sealed class PostgresProbe(string connectionString, IReadOnlyList<strin
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The disk the recordings hold: <c>pg_total_relation_size</c> (heap, TOAST, indexes) of every partition of
+    /// <c>recorded_video_frames</c> and <c>recorded_audio_frames</c>; 0 on a schema without recordings.
+    /// </summary>
+    internal static async Task<long> RecordedBytesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::bigint FROM pg_inherits i
+            WHERE i.inhparent IN (SELECT to_regclass(t) FROM unnest(ARRAY['recorded_video_frames', 'recorded_audio_frames']) t)
+            """, connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private async Task<WalFlushes?> ReadFlushesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

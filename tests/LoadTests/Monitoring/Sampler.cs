@@ -119,6 +119,15 @@ public sealed record Sample
 
     /// <summary>This second's mean group-commit round trip (<c>pgvideochat_ingest_insert_duration</c>).</summary>
     public double? IngestCommitMeanMs { get; init; }
+
+    /// <summary>The recordings' partitions, all of them (pg_total_relation_size); null without a connection string.</summary>
+    public long? RecordedBytes { get; init; }
+
+    /// <summary>Milliseconds per second the relays' rotation spent copying recorded frames out (pgvideochat_recordings_copy_duration_seconds_total).</summary>
+    public double? RecordingCopyMsPerSecond { get; init; }
+
+    /// <summary>Recorded frames copied out per second (pgvideochat_recordings_copied_total).</summary>
+    public double? RecordingFramesCopiedPerSecond { get; init; }
 }
 
 /// <summary>One relay in one second of a run; <see cref="Clients"/> is its <c>pgvideochat_clients_connected</c> (where the front door placed the WebSockets).</summary>
@@ -394,6 +403,9 @@ internal sealed class Sampler : IAsyncDisposable
             RelayDroppedPerSecond = Rate("pgvideochat_frames_dropped_total"),
             RelayForwardMeanMs = IntervalMeanMs("pgvideochat_forward_latency_seconds"),
             IngestCommitMeanMs = IntervalMeanMs("pgvideochat_ingest_insert_duration_seconds"),
+            RecordedBytes = postgres?.RecordedBytes,
+            RecordingCopyMsPerSecond = Rate("pgvideochat_recordings_copy_duration_seconds_total") * 1000,
+            RecordingFramesCopiedPerSecond = Rate("pgvideochat_recordings_copied_total"),
         };
 
         if (metrics is not null)

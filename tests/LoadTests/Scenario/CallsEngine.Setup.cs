@@ -68,6 +68,20 @@ internal sealed partial class CallsEngine
             bool Active(CallSnapshot m) => m.State == "active"
                 && everyone.All(id => m.Participants.Any(p => p.UserId == id && p.State == "joined"));
             await Task.WhenAll(participants.Select(p => p.WaitForCallAsync(call.CallId, Active, ct)));
+            if (call.Index <= _options.RecordCalls)
+            {
+                // Before media flows, so the recording holds the whole call. A refusal costs the recording, not the call.
+                try
+                {
+                    await caller.RecordStartAsync(call.CallId, ct);
+                    call.Recorded = true;
+                }
+                catch (InvalidOperationException ex)
+                {
+                    CountError("record_failed");
+                    _log($"call {call.Index}: call.record.start refused: {ex.Message}");
+                }
+            }
 
             // Every receiver tracks every other sender's sequences from the sender's first number.
             for (var r = 0; r < participants.Length; r++)
@@ -164,6 +178,12 @@ internal sealed partial class CallsEngine
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                if (call.Recorded)
+                {
+                    // The hang-up would stop it too (a call that ends stops its recording); the stop is what a user sends.
+                    await caller.RecordStopAsync(call.CallId, timeout.Token);
+                }
+
                 await caller.HangupAsync(call.CallId, timeout.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or TimeoutException)

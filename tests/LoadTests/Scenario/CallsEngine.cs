@@ -133,6 +133,18 @@ internal sealed partial class CallsEngine : IMediaSink, IAsyncDisposable
 
     public long SetupFailures => Interlocked.Read(ref _setupFailures);
 
+    /// <summary>Established calls being recorded (<c>--record</c>).</summary>
+    public int RecordedCalls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _calls.Count(c => c.State == SimCallState.Established && c.Recorded);
+            }
+        }
+    }
+
     public long SkippedFrames => Interlocked.Read(ref _skippedFrames);
 
     public long SendFailures => Interlocked.Read(ref _sendFailures);

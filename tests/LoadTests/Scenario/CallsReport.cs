@@ -149,6 +149,16 @@ internal static class CallsReport
             Add("cost of one call per second", CostText(cost));
         }
 
+        if (s.Recording is { } recording)
+        {
+            Add("recording (--record)", RecordingText(recording));
+        }
+
+        if (s.RecordingTotals is { } totals)
+        {
+            Add("recordings at the end", RecordingTotalsText(totals));
+        }
+
         Add("disk writes mean", s.MeanDiskWriteBytesPerSecond is { } disk ? $"{B(disk)}/s (all of the machine's disks)" : "n/a");
         Add("machine cpu mean", s.MachineMeanCpuPercent is { } m ? string.Create(CultureInfo.InvariantCulture, $"{m:0.#} % of all cores") : "n/a");
         Add("stolen by the hypervisor mean / peak", s.StealMeanPercent is { } st
@@ -249,6 +259,7 @@ internal static class CallsReport
         "walsender_cpu_pct", "postgres_rss_bytes", "runner_cpu_pct", "machine_cpu_pct", "steal_pct", "send_lateness_p99_ms", "ingest_queue", "fanout_queue", "relay_ingested_per_s",
         "relay_forwarded_per_s", "relay_dropped_per_s", "relay_count", "frontdoor_cpu_pct", "frontdoor_rss_bytes", "utc",
         "relay_forward_mean_ms", "ingest_commit_mean_ms", "wal_syncs_per_s", "wal_sync_mean_ms", "wal_segments",
+        "recorded_bytes", "recording_copy_ms_per_s", "recording_frames_copied_per_s",
     ];
 
     /// <summary>A call's CPU and bytes per second it runs, against the number of calls (empty with fewer than two levels).</summary>
@@ -295,6 +306,7 @@ internal static class CallsReport
             N(s.RelayForwardedPerSecond), N(s.RelayDroppedPerSecond), N(s.RelayCount), N(s.FrontDoorCpuPercent), N(s.FrontDoorRssBytes),
             s.Utc.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), N(s.RelayForwardMeanMs), N(s.IngestCommitMeanMs),
             N(s.WalSyncsPerSecond), N(s.WalSyncMeanMs), N(s.WalSegmentFiles),
+            N(s.RecordedBytes), N(s.RecordingCopyMsPerSecond), N(s.RecordingFramesCopiedPerSecond),
             .. names.SelectMany(n => s.Relays.FirstOrDefault(r => r.Name == n) is { } r
                 ? new[] { N(r.CpuPercent), N(r.RssBytes), N(r.SlotLagBytes) }
                 : [string.Empty, string.Empty, string.Empty]),
@@ -306,6 +318,13 @@ internal static class CallsReport
     /// <summary>"relay 13.3 ms, postgres 11.0 ms (walsender 2.1), runner 7.0 ms of CPU; WAL 291 KB, disk 350 KB".</summary>
     internal static string CostText(CallCost c) => string.Create(CultureInfo.InvariantCulture,
         $"relay {Ms(c.RelayCpuMs)}, postgres {Ms(c.PostgresCpuMs)} (walsenders {Ms(c.WalsenderCpuMs)}), runner {Ms(c.RunnerCpuMs)} of CPU; WAL {ProgressView.Bytes(c.WalBytes)}, disk writes {ProgressView.Bytes(c.DiskWriteBytes)}");
+
+    /// <summary>"2 calls recorded: partitions 120 MB, +1.7 MB/s (51 MB per recorded call-minute); copy 3.1 ms/s (1.5 ms per recorded call-second, 11 ms per 1,000 frames), 80 frames/s".</summary>
+    internal static string RecordingText(RecordingFigures r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.RecordedCalls} calls recorded: partitions {ProgressView.Bytes(r.PartitionBytesAtEnd)}, +{ProgressView.Bytes(r.PartitionBytesPerSecond)}/s ({ProgressView.Bytes(r.BytesPerRecordedCallMinute)} per recorded call-minute); copy-out {Ms(r.CopyMsPerSecond)}/s ({Ms(r.CopyMsPerRecordedCallSecond)} per recorded call-second, {Ms(r.CopyMsPerThousandFrames)} per 1,000 frames), {(r.FramesCopiedPerSecond is { } f ? f.ToString("0.#", CultureInfo.InvariantCulture) : "n/a")} frames/s copied");
+
+    internal static string RecordingTotalsText(RecordingTotals t) => string.Create(CultureInfo.InvariantCulture,
+        $"{t.Recordings} recordings, {t.RecordedSeconds:0.#} s recorded, partitions {ProgressView.Bytes(t.PartitionBytes)} ({ProgressView.Bytes(t.BytesPerRecordedMinute)} per recorded minute), {t.VideoFrames} video + {t.AudioFrames} audio frames{(t.Incomplete > 0 ? $"; {t.Incomplete} not yet copied to their stop" : string.Empty)}");
 
     private static string Ms(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "n/a";
 

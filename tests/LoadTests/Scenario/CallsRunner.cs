@@ -72,13 +72,17 @@ internal static class CallsRunner
         var disconnects = engine.Disconnects();
         await sampler.DisposeAsync();
         await progress.StopAsync();
+        var recordedCalls = engine.RecordedCalls;
         status = "teardown";
         await engine.TeardownAsync();
+        var recordings = await RecordingTotalsAsync(options, target, progress, cancellationToken);
 
-        var summary = session.Stamp(BuildSummary(options, window, maxCalls, samples, drain, engine, flows, errors, disconnects, relayCounters) with
+        var summary = session.Stamp(BuildSummary(options, window, maxCalls, samples, drain, engine, flows, errors, disconnects, relayCounters, recordedCalls: recordedCalls) with
         {
             RelayInternals = Internals(metricsAtOpen, relayCounters, window.Duration.TotalSeconds),
+            RecordingTotals = recordings,
         });
+
         var outcome = Evaluate(summary, options.Thresholds);
         summary = summary with { Thresholds = outcome, ExitCode = outcome.Passed ? ExitPassed : ExitThresholdsFailed };
 
@@ -96,8 +100,31 @@ internal static class CallsRunner
         return session.Finish(model, summary, summary.ExitCode);
     }
 
+    /// <summary>With <c>--record</c> and a database: the recordings once the rotation has copied them to their stop.</summary>
+    internal static async Task<RecordingTotals?> RecordingTotalsAsync(CallsRunOptions options, LoadTarget target, ProgressView progress, CancellationToken cancellationToken)
+    {
+        if (options.RecordCalls <= 0 || target.ConnectionString is not { } connectionString)
+        {
+            return null;
+        }
+
+        progress.Log("recordings: waiting for the rotation to copy them up to their stop");
+        var totals = await RecordingProbe.TotalsAsync(connectionString, TimeSpan.FromSeconds(40), cancellationToken);
+        if (totals is not null)
+        {
+            progress.Log(CallsReport.RecordingTotalsText(totals));
+        }
+
+        return totals;
+    }
+
     internal static void Validate(CallsRunOptions options, IReadOnlyList<LoadSimulation> timeline)
     {
+        if (options.RecordCalls < 0)
+        {
+            throw new ArgumentException("--record must be 0 or more calls, or all.");
+        }
+
         if (options.GroupSize is < 2 or > Protocol.ProtocolLimits.MaxCallParticipants)
         {
             throw new ArgumentException($"--group-size must be 2..{Protocol.ProtocolLimits.MaxCallParticipants}.");
@@ -234,7 +261,8 @@ internal static class CallsRunner
         IReadOnlyDictionary<string, long> errors,
         IReadOnlyDictionary<string, int> disconnects,
         IReadOnlyDictionary<string, double> relayCounters,
-        string loadPhase = "load")
+        string loadPhase = "load",
+        int? recordedCalls = null)
     {
         var video = FrameCounts.From(window.Video);
         var audio = FrameCounts.From(window.Audio);
@@ -333,6 +361,7 @@ internal static class CallsRunner
             StealMeanPercent = Mean(load.Select(s => s.StealPercent)) is { } st ? Math.Round(st, 1) : null,
             StealPeakPercent = load.Select(s => s.StealPercent).Max() is { } sp ? Math.Round(sp, 1) : null,
             CallSetup = new SetupFigures(window.SetupOk, window.SetupFailed, LatencyPercentiles.From(window.Setup.Summary())),
+            Recording = options.RecordCalls > 0 ? RecordingFigures.From(recordedCalls ?? engine.RecordedCalls, load) : null,
             Errors = errors,
             Disconnects = disconnects,
             RelayCounters = counters,

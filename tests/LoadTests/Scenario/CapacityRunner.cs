@@ -47,6 +47,9 @@ public sealed record CapacitySummary() : RunSummary("capacity")
     /// <summary>The cost of one call per second it runs, level by level (what <c>--levels 1,10,30,50</c> is for).</summary>
     public IReadOnlyList<CallCost> Costs { get; init; } = [];
 
+    /// <summary>With <c>--record</c>: the recordings once complete after the last search hung up.</summary>
+    public RecordingTotals? RecordingTotals { get; init; }
+
     /// <summary>With <c>--baseline</c>: the session of the substrate baseline measured after the last search.</summary>
     public string? BaselineSessionId { get; init; }
 
@@ -105,6 +108,7 @@ internal static class CapacityRunner
             progress.Log(options.Repeat > 1 ? $"search {repetition} of {options.Repeat}: {search.Capacity} calls held; stopped: {search.StoppedBecause}" : $"stopped: {search.StoppedBecause}");
         }
 
+        var recordings = await CallsRunner.RecordingTotalsAsync(scenario, target, progress, cancellationToken);
         await progress.StopAsync();
         BaselineSummary? baseline = null;
         if (options.Baseline > TimeSpan.Zero)
@@ -141,6 +145,7 @@ internal static class CapacityRunner
             StoppedBecause = stoppedBecause,
             Levels = levels,
             Costs = [.. levels.Select(l => l.Summary.CostPerCallSecond).OfType<CallCost>()],
+            RecordingTotals = recordings,
             BaselineSessionId = baseline?.SessionId,
             BaselinePhase = fastest?.Name,
             BaselineCalls = fastest?.EquivalentCalls,
@@ -168,10 +173,24 @@ internal static class CapacityRunner
             s.Drain.Drained ? string.Create(CultureInfo.InvariantCulture, $"{s.Drain.DrainSeconds:0.###} s from {ProgressView.Bytes(s.Drain.LagBytesAtStop)}") : "did not drain")));
         var costs = new ReportSection("cost of one call per second, by level", [.. levels.Where(l => l.Summary.CostPerCallSecond is not null).Select(l =>
             new KeyValuePair<string, string>((options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls", CallsReport.CostText(l.Summary.CostPerCallSecond!)))]);
+        List<ReportSection> sections = [new ReportSection("capacity", rows), costs];
+        if (scenario.RecordCalls > 0)
+        {
+            List<KeyValuePair<string, string>> recordingRows = [.. levels.Where(l => l.Summary.Recording is not null).Select(l =>
+                new KeyValuePair<string, string>((options.Repeat > 1 ? $"search {l.Repetition}, " : string.Empty) + l.Calls.ToString(CultureInfo.InvariantCulture) + " calls", CallsReport.RecordingText(l.Summary.Recording!)))];
+            if (recordings is not null)
+            {
+                recordingRows.Add(new("at the end", CallsReport.RecordingTotalsText(recordings)));
+            }
+
+            sections.Add(new ReportSection("recording (--record), by level", recordingRows));
+        }
+
+        sections.Add(session.Host!.Section());
         var model = session.Report("capacity", result) with
         {
             Scenarios = [.. windows.Select(w => CallsReport.Scenario(w.Window.Name, w.Window, [new LoadSimulation(LoadSimulationKind.KeepConstant, w.Calls, options.Hold)]))],
-            Sections = [new ReportSection("capacity", rows), costs, session.Host!.Section()],
+            Sections = sections,
             Charts = [.. CallsReport.CostCharts(result.Costs), .. CallsReport.Charts(samples)],
             Thresholds = scenario.Thresholds,
             Passed = capacity > 0,

@@ -29,6 +29,9 @@ internal sealed class SimCall
 
     public long CallId { get; set; }
 
+    /// <summary>Its caller started a recording (<c>--record</c>).</summary>
+    public bool Recorded { get; set; }
+
     public SimCallState State { get; set; } = SimCallState.SettingUp;
 
     public CancellationTokenSource SendStop { get; } = new();

@@ -1,3 +1,4 @@
+using PgVideoChat.LoadTests.Monitoring;
 using PgVideoChat.LoadTests.Runs;
 using PgVideoChat.LoadTests.Stats;
 
@@ -109,6 +110,49 @@ public sealed record CallCost(int Calls, double? RelayCpuMs, double? PostgresCpu
     }
 }
 
+/// <summary>
+/// What recording costs over a window (<c>--record</c>): the calls recorded, the recordings' partitions (size at the
+/// window's end and growth per second over it, per recorded call-minute), and the relays' copy-out (milliseconds of
+/// copying per second, per recorded call-second and per 1,000 frames; frames copied per second). The copy runs in
+/// bursts at each partition rotation, 5–12.5 s behind the frames, so the growth over a short window is within one
+/// partition width of the recorded rate; <see cref="RecordingTotals"/> at the end of the run is exact.
+/// </summary>
+public sealed record RecordingFigures(
+    int RecordedCalls,
+    long? PartitionBytesAtEnd,
+    double? PartitionBytesPerSecond,
+    double? BytesPerRecordedCallMinute,
+    double? CopyMsPerSecond,
+    double? CopyMsPerRecordedCallSecond,
+    double? CopyMsPerThousandFrames,
+    double? FramesCopiedPerSecond)
+{
+    internal static RecordingFigures From(int recordedCalls, IReadOnlyList<Sample> load)
+    {
+        var sized = load.Where(s => s.RecordedBytes.HasValue).ToList();
+        double? growth = sized.Count >= 2 && sized[^1].T > sized[0].T
+            ? Math.Round((sized[^1].RecordedBytes!.Value - sized[0].RecordedBytes!.Value) / (sized[^1].T - sized[0].T), 0)
+            : null;
+        double? Mean(Func<Sample, double?> value)
+        {
+            var values = load.Select(value).Where(v => v.HasValue).Select(v => v!.Value).ToList();
+            return values.Count == 0 ? null : values.Average();
+        }
+
+        var copyMs = Mean(s => s.RecordingCopyMsPerSecond);
+        var frames = Mean(s => s.RecordingFramesCopiedPerSecond);
+        return new RecordingFigures(
+            recordedCalls,
+            sized.Count > 0 ? sized[^1].RecordedBytes : null,
+            growth,
+            growth is { } g && recordedCalls > 0 ? Math.Round(g * 60 / recordedCalls, 0) : null,
+            copyMs is { } c ? Math.Round(c, 3) : null,
+            copyMs is { } c2 && recordedCalls > 0 ? Math.Round(c2 / recordedCalls, 3) : null,
+            copyMs is { } c3 && frames is > 0 ? Math.Round(c3 / frames.Value * 1000, 2) : null,
+            frames is { } f ? Math.Round(f, 1) : null);
+    }
+}
+
 /// <summary>What <c>summary.json</c> holds for a <c>run</c> (and for each capacity level).</summary>
 public sealed record CallsSummary() : RunSummary("run")
 {
@@ -182,6 +226,12 @@ public sealed record CallsSummary() : RunSummary("run")
     public double? StealPeakPercent { get; init; }
 
     public SetupFigures? CallSetup { get; init; }
+
+    /// <summary>With <c>--record</c>: what the recorded calls cost over the window (null without it).</summary>
+    public RecordingFigures? Recording { get; init; }
+
+    /// <summary>With <c>--record</c>, for <c>run</c>: the recordings once complete after the hang-up.</summary>
+    public RecordingTotals? RecordingTotals { get; init; }
 
     public IReadOnlyDictionary<string, long> Errors { get; init; } = new Dictionary<string, long>();
 
