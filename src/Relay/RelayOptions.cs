@@ -118,6 +118,15 @@ internal sealed class FanOutOptions
     /// <summary>A single send that takes longer than this closes the connection as too slow.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The kernel's send buffer of each client's TCP socket, in bytes; 0 leaves the kernel's autotuning (on Linux up to
+    /// <c>net.ipv4.tcp_wmem</c>'s maximum, 4 MB). What waits there cannot be dropped for fresher frames: a slow reader
+    /// backs frames up in the kernel first (seconds of delay) and only then in the send queue, where drops start and
+    /// its senders are stepped down (docs/notes/adaptive-quality.md).
+    /// </summary>
+    [Range(0, 64 * 1024 * 1024)]
+    public int SocketSendBufferBytes { get; set; }
 }
 
 internal sealed class IngestOptions

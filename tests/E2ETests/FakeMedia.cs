@@ -5,9 +5,11 @@ namespace PgVideoChat.E2ETests;
 
 /// <summary>
 /// What one participant's fake camera and microphone show and play: a solid colour with a small white square that
-/// moves left to right through the middle of the picture, and a sine tone.
+/// moves left to right through the middle of the picture, and a sine tone. A <see cref="Detailed"/> camera is 640×360
+/// with fine grain over the colour, so its JPEGs weigh what a real camera's do (tens of KB, not 2 KB) and video, not
+/// audio, is most of what a receiver's link carries.
 /// </summary>
-public sealed record FakeMediaSpec(string Name, string Colour, byte Y, byte U, byte V, int ToneHz)
+public sealed record FakeMediaSpec(string Name, string Colour, byte Y, byte U, byte V, int ToneHz, bool Detailed = false)
 {
     public static readonly FakeMediaSpec Alice = new("Alice", "red", 82, 90, 240, 440);
     public static readonly FakeMediaSpec Bob = new("Bob", "blue", 41, 240, 110, 880);
@@ -47,9 +49,27 @@ public static class FakeMedia
         return (frame % frames) * (Width - SquareSize) / (frames - 1) / 2 * 2;
     }
 
+    /// <summary>A detailed camera's picture, and the grain's amplitude in luma steps either side of the colour.</summary>
+    public const int DetailedWidth = 640;
+    public const int DetailedHeight = 360;
+    private const int GrainAmplitude = 24;
+
+    /// <summary>The camera's file name in the media directory (the detailed camera has its own).</summary>
+    public static string VideoFileName(FakeMediaSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return $"{spec.Name.ToLowerInvariant()}{(spec.Detailed ? "-detailed" : string.Empty)}.y4m";
+    }
+
     public static void WriteY4m(string path, FakeMediaSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Detailed)
+        {
+            WriteDetailedY4m(path, spec);
+            return;
+        }
+
         const int chromaWidth = Width / 2, chromaHeight = Height / 2;
         var y = new byte[Width * Height];
         var u = new byte[chromaWidth * chromaHeight];
@@ -72,6 +92,51 @@ public static class FakeMedia
             {
                 Array.Fill(u, (byte)128, (row * chromaWidth) + (left / 2), SquareSize / 2);
                 Array.Fill(v, (byte)128, (row * chromaWidth) + (left / 2), SquareSize / 2);
+            }
+
+            file.Write(frameTag);
+            file.Write(y);
+            file.Write(u);
+            file.Write(v);
+        }
+    }
+
+    /// <summary>
+    /// The colour under grain that drifts two pixels a frame: every frame differs and costs an encoder about the same,
+    /// like a real camera's sensor noise and texture.
+    /// </summary>
+    private static void WriteDetailedY4m(string path, FakeMediaSpec spec)
+    {
+        const int width = DetailedWidth, height = DetailedHeight, chromaWidth = width / 2, chromaHeight = height / 2;
+        const int frames = Fps * 2, drift = 2;
+        const int fieldWidth = width + (frames * drift);
+        var field = new sbyte[fieldWidth * height];
+        var seed = 0x9E3779B9u ^ (uint)spec.ToneHz; // fixed per participant: the same file every run
+        for (var i = 0; i < field.Length; i++)
+        {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            field[i] = (sbyte)((int)(seed % ((2 * GrainAmplitude) + 1)) - GrainAmplitude);
+        }
+
+        var y = new byte[width * height];
+        var u = new byte[chromaWidth * chromaHeight];
+        var v = new byte[chromaWidth * chromaHeight];
+        Array.Fill(u, spec.U);
+        Array.Fill(v, spec.V);
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        file.Write(Encoding.ASCII.GetBytes($"YUV4MPEG2 W{width} H{height} F{Fps}:1 Ip A1:1 C420jpeg\n"));
+        var frameTag = Encoding.ASCII.GetBytes("FRAME\n");
+        for (var frame = 0; frame < frames; frame++)
+        {
+            for (var row = 0; row < height; row++)
+            {
+                var from = (row * fieldWidth) + (frame * drift);
+                for (var col = 0; col < width; col++)
+                {
+                    y[(row * width) + col] = (byte)Math.Clamp(spec.Y + field[from + col], 16, 235);
+                }
             }
 
             file.Write(frameTag);

@@ -89,7 +89,7 @@ public sealed class Participant : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(playwright);
         ArgumentNullException.ThrowIfNull(spec);
-        var video = Path.Combine(mediaDirectory, $"{spec.Name.ToLowerInvariant()}.y4m");
+        var video = Path.Combine(mediaDirectory, FakeMedia.VideoFileName(spec));
         var audio = Path.Combine(mediaDirectory, $"{spec.Name.ToLowerInvariant()}.wav");
         if (!File.Exists(video))
         {
@@ -127,9 +127,10 @@ public sealed class Participant : IAsyncDisposable
 
     /// <summary>
     /// Closes the current page (its user goes offline) and opens the web client in a new context, empty but for
-    /// <paramref name="cookies"/> (e.g. a front door's affinity cookie, as if from an earlier visit).
+    /// <paramref name="cookies"/> (e.g. a front door's affinity cookie, as if from an earlier visit);
+    /// <paramref name="prepare"/> may change the context before the page opens (e.g. route its requests).
     /// </summary>
-    public async Task OpenAsync(Uri webClient, IEnumerable<Cookie>? cookies = null)
+    public async Task OpenAsync(Uri webClient, IEnumerable<Cookie>? cookies = null, Func<IBrowserContext, Task>? prepare = null)
     {
         ArgumentNullException.ThrowIfNull(webClient);
         await CloseAsync();
@@ -147,6 +148,11 @@ public sealed class Participant : IAsyncDisposable
         if (cookies is not null)
         {
             await _context.AddCookiesAsync(cookies);
+        }
+
+        if (prepare is not null)
+        {
+            await prepare(_context);
         }
 
         var page = await _context.NewPageAsync();

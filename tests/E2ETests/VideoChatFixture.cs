@@ -49,6 +49,14 @@ public class VideoChatFixture : IAsyncLifetime
     /// <summary>Extra AppHost arguments for a variant of the app model (e.g. <c>--Relay:Replicas=3</c>).</summary>
     protected virtual IEnumerable<string> AppHostArguments => [];
 
+    /// <summary>What Alice's fake camera and microphone show and play (a variant may give her a detailed camera).</summary>
+    protected virtual FakeMediaSpec AliceMedia => FakeMediaSpec.Alice;
+
+    /// <summary>Changes the app model's builder before it builds (e.g. an environment callback on the relay).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     /// <summary>Every project of the app model (relay, or relay-0, relay-1, … with replicas; the front door; the web client).</summary>
     private static IEnumerable<string> Projects(DistributedApplicationModel model) =>
         model.Resources.OfType<ProjectResource>().Select(p => p.Name);
@@ -64,7 +72,7 @@ public class VideoChatFixture : IAsyncLifetime
             var appTask = StartAppAsync(cts.Token);
             Assertions.SetDefaultExpectTimeout(20_000);
             _playwright = await Playwright.CreateAsync();
-            var alice = Participant.LaunchAsync(_playwright, _chromium, _mediaDirectory, FakeMediaSpec.Alice);
+            var alice = Participant.LaunchAsync(_playwright, _chromium, _mediaDirectory, AliceMedia);
             var bob = Participant.LaunchAsync(_playwright, _chromium, _mediaDirectory, FakeMediaSpec.Bob);
             _ = CarolAsync(); // idle until a test opens her page; launching later, next to a running call, is slow
             _alice = await alice;
@@ -83,7 +91,7 @@ public class VideoChatFixture : IAsyncLifetime
     private async Task StartAppAsync(CancellationToken cancellationToken)
     {
         // Every project: with replicas there is no resource named plain "relay".
-        _app = await AppModel.StartAsync<global::Projects.AppHost>(AppHostArguments, Projects, configure: null, AppModel.DefaultStartTimeout, cancellationToken);
+        _app = await AppModel.StartAsync<global::Projects.AppHost>(AppHostArguments, Projects, Configure, AppModel.DefaultStartTimeout, cancellationToken);
         var endpoint = new UriBuilder(_app.GetEndpoint("webclient")) { Host = "localhost", Path = "/" };
         WebClientUrl = endpoint.Uri;
     }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using PgVideoChat.Protocol;
 using PgVideoChat.Relay.Ingest;
@@ -34,6 +35,12 @@ internal sealed class ClientConnectionHandler(
         {
             await problem.ExecuteAsync(context);
             return;
+        }
+
+        // A small kernel buffer keeps a slow reader's backlog in the send queue, where old frames give way to new.
+        if (_options.FanOut.SocketSendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp)
+        {
+            tcp.SendBufferSize = _options.FanOut.SocketSendBufferBytes;
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();

@@ -104,7 +104,7 @@ async function main() {
   ctx.chat.bind();
   ctx.recordings.bind();
   ctx.replay.bind();
-  bindSettings(dom, state.settings, () => state.videoCapture);
+  bindSettings(dom, state.settings, ctx.media.applyVideoSettings);
   setInterval(ctx.remote.renderStatsOverlays, 1000);
   setInterval(ctx.media.refreshQuality, 5000); // a relay's advice expires when it stops repeating it
 

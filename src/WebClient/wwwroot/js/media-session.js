@@ -232,18 +232,26 @@ export function createMediaSession(ctx) {
   function refreshQuality() {
     const callId = activeCallId(state);
     const step = callId == null ? null : state.qualityAdvice.step(callId, performance.now());
-    const vc = state.videoCapture;
-    if (vc && step) {
-      const capped = capSettings(state.settings, step);
-      if (capped.quality !== vc.quality) vc.setQuality(capped.quality);
-      if (capped.width !== vc.width || capped.height !== vc.height) vc.setResolution(capped.width, capped.height);
-      if (capped.fps !== vc.fps) vc.setFps(capped.fps);
-    }
     state.qualityStep = step;
+    applyVideoSettings();
     const stepped = step != null && step.level > 0;
     show(dom.localQuality, stepped);
     if (stepped) setText(dom.localQuality, `Video step ${step.level} (${step.reason.replace('_', ' ')})`);
   }
 
-  return { ensureAudioContext, startMedia, syncMediaState, renderControls, bind, onQuality, refreshQuality };
+  /**
+   * The user's own settings under the active call's step onto the running capture. Both a changed setting and a new
+   * step come through here, so a choice made while stepped down is capped at once, not at the next refresh, and the
+   * caps go when the call does.
+   */
+  function applyVideoSettings() {
+    const vc = state.videoCapture;
+    if (!vc) return;
+    const wanted = state.qualityStep ? capSettings(state.settings, state.qualityStep) : state.settings;
+    if (wanted.quality !== vc.quality) vc.setQuality(wanted.quality);
+    if (wanted.width !== vc.width || wanted.height !== vc.height) vc.setResolution(wanted.width, wanted.height);
+    if (wanted.fps !== vc.fps) vc.setFps(wanted.fps);
+  }
+
+  return { ensureAudioContext, startMedia, syncMediaState, renderControls, bind, onQuality, refreshQuality, applyVideoSettings };
 }

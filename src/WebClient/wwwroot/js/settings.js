@@ -17,8 +17,8 @@ export function readSettings(search) {
   };
 }
 
-/** videoCapture is a getter: capture starts after sign-in, the selects exist before. */
-export function bindSettings(dom, settings, videoCapture) {
+/** apply puts the changed settings on the running capture (under any step's caps): capture starts after sign-in, the selects exist before. */
+export function bindSettings(dom, settings, apply) {
   // A value from the query string that is not a preset still gets an option, so the select shows the truth.
   const resOptions = RESOLUTIONS.map((r) => ({ value: `${r.width}x${r.height}`, label: r.label }));
   const curRes = `${settings.width}x${settings.height}`;
@@ -34,14 +34,14 @@ export function bindSettings(dom, settings, videoCapture) {
   dom.settingResolution.addEventListener('change', () => {
     const [w, h] = dom.settingResolution.value.split('x').map(Number);
     settings.width = w; settings.height = h;
-    videoCapture()?.setResolution(w, h);
+    apply();
   });
   dom.settingQuality.addEventListener('change', () => {
     settings.quality = Number(dom.settingQuality.value);
-    videoCapture()?.setQuality(settings.quality);
+    apply();
   });
   dom.settingFps.addEventListener('change', () => {
     settings.fps = Number(dom.settingFps.value);
-    videoCapture()?.setFps(settings.fps);
+    apply();
   });
 }

@@ -16,6 +16,8 @@ class KindStats {
     this.latencies = [];  // [t, ms]
     this.sizes = [];      // [t, bytes]
     this.lastAt = null;   // Date.now() of the last frame
+    this.lastWidth = null; // a video frame's size as its header gives it (a, b)
+    this.lastHeight = null;
   }
 
   add(frame, nowPerf) {
@@ -35,6 +37,8 @@ class KindStats {
     const latencyMs = (nowMicros() - frame.captureTime) / 1000;
     if (Number.isFinite(latencyMs)) this.latencies.push([nowPerf, latencyMs]);
     this.lastAt = Date.now();
+    this.lastWidth = frame.a;
+    this.lastHeight = frame.b;
     this.trim(nowPerf);
   }
 
@@ -87,6 +91,8 @@ export class StreamStats {
       framesReceived: this.video.frames,
       framesDropped: this.video.dropped,
       lastFrameAt: this.video.lastAt,
+      videoWidth: this.video.lastWidth,
+      videoHeight: this.video.lastHeight,
       videoKbps: round(videoKbps),
       audioKbps: round(audioKbps),
       audioFps: this.audio.fps(now),

@@ -23,13 +23,23 @@ export function installTestHooks(state, ctx) {
       const vc = state.videoCapture;
       return vc ? { width: vc.width, height: vc.height, quality: vc.quality, fps: vc.fps } : null;
     },
+    // What capture last sent: {framesSent, framesSkipped, lastFrameBytes, frameWidth, frameHeight} (the JPEG's size
+    // in bytes and pixels, after the settings' box and the caps), or null before capture starts.
+    get localVideo() {
+      const vc = state.videoCapture;
+      return vc ? {
+        framesSent: vc.framesSent, framesSkipped: vc.framesSkipped, lastFrameBytes: vc.lastFrameBytes,
+        frameWidth: vc.canvas.width, frameHeight: vc.canvas.height,
+      } : null;
+    },
     get media() {
       return {
         micAvailable: state.mic.available, micOn: state.mic.on, camAvailable: state.cam.available, camOn: state.cam.on,
         audioContextState: state.audioCtx?.state ?? null, sampleRate: state.audioCtx?.sampleRate ?? null,
       };
     },
-    // Zeros rather than null for a peer never heard from, so tests can compare counters without guards.
+    // Zeros rather than null for a peer never heard from, so tests can compare counters without guards. Also (once a
+    // frame came): videoWidth/videoHeight of the last video frame, videoKbps, audioKbps, audioFps, audio counters.
     stats(userId) {
       const s = state.stats.get(Number(userId));
       return s ? s.snapshot() : {
